@@ -1,0 +1,9 @@
+//! buzon: anonymous ethics questions and whistleblower claims, end-to-end
+//! encrypted, with no identity at rest. See README.md and spec/.
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod core;
