@@ -7,3 +7,6 @@
 )]
 
 pub mod core;
+pub mod store;
+pub mod platform;
+pub mod saadd;

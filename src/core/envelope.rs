@@ -43,8 +43,22 @@ pub const MAX_NAME: usize = 255;
 /// A random 16-byte identifier (thread, attachment, staff member).
 ///
 /// `Debug` is redacted: identifiers of threads must not reach logs.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Id(pub [u8; 16]);
+
+/// Stored in JSON records as 32 lowercase hex digits.
+impl Serialize for Id {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for Id {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Id, D::Error> {
+        let s = String::deserialize(d)?;
+        Id::from_hex(&s).ok_or_else(|| serde::de::Error::custom("not a 16-byte hex id"))
+    }
+}
 
 impl fmt::Debug for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -87,7 +101,7 @@ impl Author {
 }
 
 /// The slot a wrap is stored in: the reporter, or one staff member.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Slot {
     Reporter,
     Staff(Id),

@@ -36,6 +36,14 @@ fn word_list() -> &'static [&'static str; 2048] {
     bip39::Language::Spanish.word_list()
 }
 
+/// Word `i` (taken modulo 2048) of the list, with its accents.
+pub fn word(i: u16) -> &'static str {
+    word_list()
+        .get(usize::from(i) % 2048)
+        .copied()
+        .unwrap_or_default()
+}
+
 /// A receipt: ten word indices. Wiped on drop, printed as `[redacted]`.
 #[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct Receipt([u16; WORDS]);

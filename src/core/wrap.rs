@@ -31,6 +31,23 @@ pub const WRAPPED_LEN: usize = 32 + seal::NONCE_LEN + 32 + seal::TAG_LEN;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RecipientKey(pub [u8; 32]);
 
+/// Stored in JSON records as 64 lowercase hex digits.
+impl serde::Serialize for RecipientKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(self.0))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RecipientKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<RecipientKey, D::Error> {
+        let s = <String as serde::Deserialize>::deserialize(d)?;
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(&s, &mut out)
+            .map_err(|_| serde::de::Error::custom("not a 32-byte hex key"))?;
+        Ok(RecipientKey(out))
+    }
+}
+
 /// An X25519 private key. Wiped on drop (x25519-dalek zeroizes), never printed.
 #[derive(Clone)]
 pub struct RecipientSecret(StaticSecret);

@@ -1,0 +1,343 @@
+//! Entities and staff: creation, login, password change and reset, removal.
+//!
+//! Removing or resetting a staff member deletes their wraps at once and
+//! marks their threads for rotation: the next person who writes to such a
+//! thread (and so holds its key) rotates it before sealing anything, since
+//! the server itself cannot.
+
+use zeroize::Zeroizing;
+
+use super::records::{EntityRecord, RECORD_VERSION, Role, StaffRecord};
+use super::threads::StaffLogin;
+use super::{Saadd, SaaddError};
+use crate::core::envelope::{self, Id, Slot, StaffKeyRecord};
+use crate::core::wrap::RecipientSecret;
+use crate::store::{Batch, Table};
+
+/// Longest login name, display name or entity field.
+const MAX_FIELD: usize = 200;
+
+/// Words in a generated password (6 × 11 bits = 66 bits).
+const PASSWORD_WORDS: usize = 6;
+
+pub(super) fn staff_key_record(s: &StaffRecord) -> Result<StaffKeyRecord, SaaddError> {
+    let bytes = hex::decode(&s.key).map_err(|_| SaaddError::Corrupt("staff key"))?;
+    StaffKeyRecord::decode(&bytes).map_err(|_| SaaddError::Corrupt("staff key"))
+}
+
+/// What an operator supplies to create an entity.
+pub struct NewEntity {
+    pub slug: String,
+    pub name: String,
+    pub complaints_office: String,
+    pub first_response_days: u16,
+    pub answer_days: u16,
+}
+
+fn field(value: &str, what: &'static str) -> Result<String, SaaddError> {
+    let v = value.trim();
+    if v.is_empty() || v.chars().count() > MAX_FIELD || v.chars().any(char::is_control) {
+        return Err(SaaddError::Invalid(what));
+    }
+    Ok(v.to_owned())
+}
+
+fn slug(value: &str) -> Result<String, SaaddError> {
+    let v = value.trim().to_lowercase();
+    let ok = !v.is_empty()
+        && v.len() <= 40
+        && v.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(v)
+    } else {
+        Err(SaaddError::Invalid("slug (a-z, 0-9 and -, up to 40)"))
+    }
+}
+
+/// Whether a password is strong enough to seal a private key (zxcvbn
+/// score 3 or more, at least 12 characters).
+pub fn password_is_strong(password: &str, context: &[&str]) -> bool {
+    password.chars().count() >= 12
+        && zxcvbn::zxcvbn(password, context).score() >= zxcvbn::Score::Three
+}
+
+impl Saadd {
+    /// Every entity, by slug.
+    pub fn entities(&self) -> Result<Vec<EntityRecord>, SaaddError> {
+        let mut out = Vec::new();
+        for (_, v) in self.store.scan(Table::Entity, &[], 100_000)? {
+            out.push(
+                serde_json::from_slice::<EntityRecord>(&v)
+                    .map_err(|_| SaaddError::Corrupt("entity"))?,
+            );
+        }
+        out.sort_by(|a, b| a.slug.cmp(&b.slug));
+        Ok(out)
+    }
+
+    pub fn entity_by_slug(&self, slug: &str) -> Result<EntityRecord, SaaddError> {
+        let id = self
+            .store
+            .get(Table::EntitySlug, slug.as_bytes())?
+            .and_then(|v| <[u8; 16]>::try_from(v.as_slice()).ok())
+            .map(Id)
+            .ok_or(SaaddError::NotFound)?;
+        self.load(Table::Entity, &id.0, "entity")?
+            .ok_or(SaaddError::NotFound)
+    }
+
+    pub fn entity(&self, id: Id) -> Result<EntityRecord, SaaddError> {
+        self.load(Table::Entity, &id.0, "entity")?
+            .ok_or(SaaddError::NotFound)
+    }
+
+    /// Creates an entity.
+    pub async fn add_entity(&self, e: NewEntity) -> Result<EntityRecord, SaaddError> {
+        let _w = self.writes.lock().await;
+        let record = EntityRecord {
+            v: RECORD_VERSION,
+            id: Id(self.random()),
+            slug: slug(&e.slug)?,
+            name: field(&e.name, "name")?,
+            complaints_office: field(&e.complaints_office, "complaints office")?,
+            first_response_days: e.first_response_days.clamp(1, 365),
+            answer_days: e.answer_days.clamp(1, 365),
+        };
+        if self
+            .store
+            .get(Table::EntitySlug, record.slug.as_bytes())?
+            .is_some()
+        {
+            return Err(SaaddError::Taken);
+        }
+        let mut b = Batch::new();
+        b.put(Table::Entity, record.id.0, Self::json(&record));
+        b.put(Table::EntitySlug, record.slug.as_bytes(), record.id.0.to_vec());
+        self.store.apply(b)?;
+        self.store.flush()?;
+        Ok(record)
+    }
+
+    /// Staff of an entity (active and removed).
+    pub fn staff_of(&self, entity: Id) -> Result<Vec<StaffRecord>, SaaddError> {
+        let mut out = Vec::new();
+        for (_, v) in self.store.scan(Table::Staff, &[], 1_000_000)? {
+            let s: StaffRecord =
+                serde_json::from_slice(&v).map_err(|_| SaaddError::Corrupt("staff"))?;
+            if s.entity == entity {
+                out.push(s);
+            }
+        }
+        out.sort_by(|a, b| a.display_name.cmp(&b.display_name));
+        Ok(out)
+    }
+
+    pub fn staff_by_login(&self, login: &str) -> Result<StaffRecord, SaaddError> {
+        let id = self
+            .store
+            .get(Table::StaffLogin, login.trim().to_lowercase().as_bytes())?
+            .and_then(|v| <[u8; 16]>::try_from(v.as_slice()).ok())
+            .map(Id)
+            .ok_or(SaaddError::NotFound)?;
+        self.staff(id)
+    }
+
+    /// A generated password: six list words joined by hyphens (66 bits).
+    pub fn generate_password(&self) -> Zeroizing<String> {
+        let words: Vec<&str> = (0..PASSWORD_WORDS)
+            .map(|_| {
+                let r: [u8; 2] = self.random();
+                crate::core::receipt::word(u16::from_be_bytes(r) % 2048)
+            })
+            .collect();
+        Zeroizing::new(words.join("-"))
+    }
+
+    async fn seal_staff_key(
+        &self,
+        staff: Id,
+        secret: &RecipientSecret,
+        password: &str,
+    ) -> Result<StaffKeyRecord, SaaddError> {
+        let salt: [u8; 16] = self.random();
+        let cost = self.costs.staff;
+        let pw = Zeroizing::new(password.to_owned());
+        let keys = self
+            .kdf
+            .run(move || envelope::password_keys(&pw, &salt, cost))
+            .await?
+            .map_err(|_| SaaddError::Invalid("password cost"))?;
+        Ok(StaffKeyRecord::new(
+            staff,
+            secret,
+            &keys,
+            salt,
+            cost,
+            self.random(),
+        ))
+    }
+
+    /// Adds a staff member with a new key pair. With no password given, one
+    /// is generated and returned; the person must change it at first login.
+    pub async fn add_staff(
+        &self,
+        entity: Id,
+        role: Role,
+        login: &str,
+        display_name: &str,
+        password: Option<&str>,
+    ) -> Result<(StaffRecord, Zeroizing<String>), SaaddError> {
+        self.entity(entity)?;
+        let login = field(login, "login")?.to_lowercase();
+        let display_name = field(display_name, "display name")?;
+        let generated = password.is_none();
+        let password = match password {
+            Some(p) => Zeroizing::new(p.to_owned()),
+            None => self.generate_password(),
+        };
+        if !password_is_strong(&password, &[&login, &display_name]) {
+            return Err(SaaddError::WeakPassword);
+        }
+        let id = Id(self.random());
+        let secret = RecipientSecret::from_bytes(self.random());
+        let key = self.seal_staff_key(id, &secret, &password).await?;
+        let _w = self.writes.lock().await;
+        if self
+            .store
+            .get(Table::StaffLogin, login.as_bytes())?
+            .is_some()
+        {
+            return Err(SaaddError::Taken);
+        }
+        let record = StaffRecord {
+            v: RECORD_VERSION,
+            id,
+            entity,
+            role,
+            login,
+            display_name,
+            key: hex::encode(key.encode()),
+            active: true,
+            must_change_password: generated,
+        };
+        let mut b = Batch::new();
+        b.put(Table::Staff, id.0, Self::json(&record));
+        b.put(Table::StaffLogin, record.login.as_bytes(), id.0.to_vec());
+        self.store.apply(b)?;
+        self.store.flush()?;
+        Ok((record, password))
+    }
+
+    /// Checks a login and unseals the private key. An unknown login does
+    /// the same Argon2id work as a known one and fails the same way.
+    pub async fn staff_login(&self, login: &str, password: &str) -> Result<StaffLogin, SaaddError> {
+        let found = self.staff_by_login(login).ok().filter(|s| s.active);
+        let (record, key) = match &found {
+            Some(s) => (Some(s.clone()), Some(staff_key_record(s)?)),
+            None => (None, None),
+        };
+        let salt = key.as_ref().map(|k| k.salt).unwrap_or([0; 16]);
+        let cost = key.as_ref().map(|k| k.cost).unwrap_or(self.costs.staff);
+        let pw = Zeroizing::new(password.to_owned());
+        let derived = self
+            .kdf
+            .run(move || envelope::password_keys(&pw, &salt, cost))
+            .await?
+            .map_err(|_| SaaddError::WrongLogin)?;
+        match (record, key) {
+            (Some(staff), Some(key)) => {
+                let secret = key
+                    .open(staff.id, &derived)
+                    .map_err(|_| SaaddError::WrongLogin)?;
+                Ok(StaffLogin { staff, secret })
+            }
+            _ => Err(SaaddError::WrongLogin),
+        }
+    }
+
+    /// Re-seals the staff member's key under a new password.
+    pub async fn change_password(
+        &self,
+        who: &StaffLogin,
+        new_password: &str,
+    ) -> Result<(), SaaddError> {
+        if !password_is_strong(new_password, &[&who.staff.login, &who.staff.display_name]) {
+            return Err(SaaddError::WeakPassword);
+        }
+        let key = self
+            .seal_staff_key(who.staff.id, &who.secret, new_password)
+            .await?;
+        let _w = self.writes.lock().await;
+        let mut record = self.staff(who.staff.id)?;
+        record.key = hex::encode(key.encode());
+        record.must_change_password = false;
+        let mut b = Batch::new();
+        b.put(Table::Staff, record.id.0, Self::json(&record));
+        self.store.apply(b)?;
+        self.store.flush()?;
+        Ok(())
+    }
+
+    /// Takes a staff member's access away from every thread: wraps deleted,
+    /// and those threads rotate at their next write.
+    fn revoke_everywhere(&self, staff: Id, b: &mut Batch, forget: bool) -> Result<(), SaaddError> {
+        for (_, v) in self.store.scan(Table::Thread, &[], 10_000_000)? {
+            let mut t: super::ThreadRecord =
+                serde_json::from_slice(&v).map_err(|_| SaaddError::Corrupt("thread"))?;
+            let reader = t.readers.contains(&staff);
+            let listed = t.shown.contains(&staff) || t.advisors.contains(&staff);
+            if !reader && !(forget && listed) {
+                continue;
+            }
+            let mut k = t.id.0.to_vec();
+            k.extend_from_slice(&Slot::Staff(staff).encode());
+            b.delete(Table::Wrap, k);
+            t.readers.retain(|x| *x != staff);
+            if forget {
+                t.shown.retain(|x| *x != staff);
+                t.advisors.retain(|x| *x != staff);
+            }
+            t.rotate = true;
+            b.put(Table::Thread, t.id.0, Self::json(&t));
+        }
+        Ok(())
+    }
+
+    /// Removes a staff member: they can no longer log in, and no thread can
+    /// be granted to them again.
+    pub async fn remove_staff(&self, staff: Id) -> Result<(), SaaddError> {
+        let _w = self.writes.lock().await;
+        let mut record = self.staff(staff)?;
+        record.active = false;
+        let mut b = Batch::new();
+        self.revoke_everywhere(staff, &mut b, true)?;
+        b.put(Table::Staff, staff.0, Self::json(&record));
+        b.delete(Table::StaffLogin, record.login.as_bytes());
+        self.store.apply(b)?;
+        self.store.flush()?;
+        Ok(())
+    }
+
+    /// Resets a forgotten password: a new key pair and a generated
+    /// password. The old key opened their threads; the new one opens none
+    /// until a colleague grants them again.
+    pub async fn reset_password(&self, staff: Id) -> Result<Zeroizing<String>, SaaddError> {
+        let password = self.generate_password();
+        let secret = RecipientSecret::from_bytes(self.random());
+        let key = self.seal_staff_key(staff, &secret, &password).await?;
+        let _w = self.writes.lock().await;
+        let mut record = self.staff(staff)?;
+        if !record.active {
+            return Err(SaaddError::NotFound);
+        }
+        record.key = hex::encode(key.encode());
+        record.must_change_password = true;
+        let mut b = Batch::new();
+        self.revoke_everywhere(staff, &mut b, false)?;
+        b.put(Table::Staff, staff.0, Self::json(&record));
+        self.store.apply(b)?;
+        self.store.flush()?;
+        Ok(password)
+    }
+}

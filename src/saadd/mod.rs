@@ -1,0 +1,119 @@
+//! SAADD: anonymous question and claim threads over `core` and `store`.
+//!
+//! The service holds no key that opens a thread: every operation that
+//! reads or writes content takes the caller's private key (the reporter's,
+//! derived from the receipt, or a staff member's, unsealed at login) and
+//! unwraps the thread key from that caller's own wrap. A caller without a
+//! wrap gets [`SaaddError::NotFound`], whatever the checks above it say.
+
+pub mod admin;
+mod error;
+mod kdf;
+mod records;
+mod threads;
+
+pub use error::SaaddError;
+pub use kdf::KdfLimiter;
+pub use admin::{NewEntity, password_is_strong};
+pub use records::{EntityRecord, Role, StaffRecord, ThreadRecord};
+pub use threads::{
+    AttachmentReader, AttachmentSink, FinishedAttachment, NewThread, ReplyDraft, ShownMessage, StaffLogin,
+    Submitted, ThreadView,
+};
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::core::receipt::{KdfCost, RECEIPT_COST};
+use crate::core::envelope::STAFF_COST;
+use crate::platform::{Clock, Entropy};
+use crate::store::Store;
+
+/// Size and count limits, each configurable (spec/limits in README).
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Characters in one message.
+    pub message_chars: usize,
+    /// Bytes in one attachment.
+    pub attachment_bytes: u64,
+    /// Attachments on one message.
+    pub attachments_per_message: usize,
+    /// Attachments on one thread.
+    pub attachments_per_thread: u32,
+    /// Messages in one thread.
+    pub messages_per_thread: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            message_chars: 50_000,
+            attachment_bytes: 10 * 1024 * 1024,
+            attachments_per_message: 5,
+            attachments_per_thread: 50,
+            messages_per_thread: 1_000,
+        }
+    }
+}
+
+/// Argon2id costs: receipts (fixed by the format) and new staff passwords.
+#[derive(Clone, Copy, Debug)]
+pub struct Costs {
+    pub receipt: KdfCost,
+    pub staff: KdfCost,
+}
+
+impl Costs {
+    /// The costs spec/receipt.md and spec/envelope.md fix.
+    pub const V1: Costs = Costs {
+        receipt: RECEIPT_COST,
+        staff: STAFF_COST,
+    };
+}
+
+/// The SAADD service.
+pub struct Saadd {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    entropy: Arc<dyn Entropy>,
+    kdf: KdfLimiter,
+    /// Serialises read-modify-write of thread and staff records. Writes are
+    /// rare (a national deployment makes a few a second), so one lock is
+    /// simpler than per-thread locks and costs nothing measurable.
+    writes: tokio::sync::Mutex<()>,
+    pub limits: Limits,
+    costs: Costs,
+}
+
+impl Saadd {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        entropy: Arc<dyn Entropy>,
+        limits: Limits,
+        costs: Costs,
+        kdf_concurrency: usize,
+    ) -> Saadd {
+        Saadd {
+            store,
+            clock,
+            entropy,
+            kdf: KdfLimiter::new(kdf_concurrency, 64, Duration::from_secs(30)),
+            writes: tokio::sync::Mutex::new(()),
+            limits,
+            costs,
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn today(&self) -> crate::core::Day {
+        self.clock.today()
+    }
+
+    fn random<const N: usize>(&self) -> [u8; N] {
+        crate::platform::random(self.entropy.as_ref())
+    }
+}

@@ -1,0 +1,138 @@
+//! The clear records: entities, staff and thread headers, stored as JSON
+//! (spec/storage.md). They hold no message text, no exact time and no
+//! reporter identity; what they do reveal is listed in threat-model.md.
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::Day;
+use crate::core::envelope::Id;
+use crate::core::status::{Kind, Status};
+use crate::core::wrap::RecipientKey;
+
+pub const RECORD_VERSION: u8 = 1;
+
+/// An entity (a public body) whose servants write to its advisors.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EntityRecord {
+    pub v: u8,
+    pub id: Id,
+    /// Short name in URLs, e.g. `sej`.
+    pub slug: String,
+    pub name: String,
+    /// Where to file a formal complaint (the internal control body), shown
+    /// to reporters before they write.
+    pub complaints_office: String,
+    /// Working days within which a first reply is expected.
+    pub first_response_days: u16,
+    /// Working days within which an answer is expected.
+    pub answer_days: u16,
+}
+
+/// What a staff member may do.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Manages the entity's staff (no access to threads).
+    EntityAdmin,
+    /// Receives the entity's threads and assigns them to advisors.
+    Coordinator,
+    /// Answers the threads assigned to them.
+    Advisor,
+}
+
+impl Role {
+    pub fn key(self) -> &'static str {
+        match self {
+            Role::EntityAdmin => "entity_admin",
+            Role::Coordinator => "coordinator",
+            Role::Advisor => "advisor",
+        }
+    }
+    pub fn from_key(s: &str) -> Option<Role> {
+        [Role::EntityAdmin, Role::Coordinator, Role::Advisor]
+            .into_iter()
+            .find(|r| r.key() == s || r.key().replace('_', "-") == s)
+    }
+}
+
+/// A staff member. The private key is sealed under their password.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StaffRecord {
+    pub v: u8,
+    pub id: Id,
+    pub entity: Id,
+    pub role: Role,
+    /// Login name.
+    pub login: String,
+    /// How the person is shown to reporters and colleagues.
+    pub display_name: String,
+    /// The staff key record (spec/envelope.md), hex.
+    pub key: String,
+    pub active: bool,
+    /// Set for passwords handed over by someone else (first login, reset).
+    pub must_change_password: bool,
+}
+
+impl std::fmt::Debug for StaffRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StaffRecord([redacted])")
+    }
+}
+
+/// A thread's clear header.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ThreadRecord {
+    pub v: u8,
+    pub id: Id,
+    pub entity: Id,
+    pub kind: Kind,
+    pub status: Status,
+    /// Day the thread was created.
+    pub created: Day,
+    /// Day of the last message from either side.
+    pub activity: Day,
+    /// Day it was last closed, if it is closed.
+    pub closed: Option<Day>,
+    /// Current key epoch.
+    pub epoch: u32,
+    /// The reporter's public key (from the receipt), so staff can rewrap.
+    pub reporter_key: RecipientKey,
+    /// Coordinators the reporter was shown and did not exclude.
+    pub shown: Vec<Id>,
+    /// Advisors assigned by a coordinator.
+    pub advisors: Vec<Id>,
+    /// Staff who hold a wrap of the current epoch's key.
+    pub readers: Vec<Id>,
+    /// Someone lost access without a rotation (removed or reset staff):
+    /// the next writer rotates the key before sealing anything.
+    pub rotate: bool,
+    /// The receipt lookup index (a one-way hash of the lookup handle), so
+    /// that withdrawal and deletion can remove it.
+    #[serde(with = "hex32")]
+    pub receipt_index: [u8; 32],
+    /// Number of messages (the next message's seq).
+    pub messages: u32,
+    /// Number of attachments.
+    pub attachments: u32,
+}
+
+impl std::fmt::Debug for ThreadRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ThreadRecord([redacted])")
+    }
+}
+
+mod hex32 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(v))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let s = String::deserialize(d)?;
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(&s, &mut out).map_err(serde::de::Error::custom)?;
+        Ok(out)
+    }
+}
