@@ -10,3 +10,7 @@ pub mod core;
 pub mod store;
 pub mod platform;
 pub mod saadd;
+pub mod web;
+pub mod operator;
+pub mod cli;
+pub mod config;

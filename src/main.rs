@@ -1,3 +1,6 @@
-fn main() {
-    println!("Hello, world!");
+//! The `buzon` binary: parse the command line and dispatch (src/cli).
+#![forbid(unsafe_code)]
+
+fn main() -> std::process::ExitCode {
+    buzon::cli::main()
 }

@@ -113,6 +113,16 @@ impl Receipt {
         Ok(Receipt(arr))
     }
 
+    /// Whether `typed` is `word` as a person may type it back: any case,
+    /// with or without accents, surrounding spaces, or its first four or
+    /// more letters.
+    pub fn same_word(typed: &str, word: &str) -> bool {
+        let t = fold(typed);
+        let t = t.trim();
+        let w = fold(word);
+        !t.is_empty() && (t == w || (t.chars().count() >= 4 && w.starts_with(t)))
+    }
+
     /// The canonical bytes Argon2id reads: a label and the ten indices.
     fn canonical(&self) -> Zeroizing<Vec<u8>> {
         let mut v = Zeroizing::new(Vec::with_capacity(16 + 2 * WORDS));

@@ -981,6 +981,16 @@ impl Saadd {
         Ok(())
     }
 
+    /// Removes the chunks of attachments that will not be committed (the
+    /// form they came with was refused).
+    pub fn discard(&self, thread: Id, files: Vec<FinishedAttachment>) -> Result<(), SaaddError> {
+        for f in files {
+            delete_chunks(self.store.as_ref(), thread, f.id)?;
+        }
+        self.store.flush()?;
+        Ok(())
+    }
+
     /// Removes chunks whose attachment record was never committed (an
     /// upload cut off, a refused form). Needs no key. Returns the count.
     pub fn sweep_orphan_chunks(&self) -> Result<usize, SaaddError> {

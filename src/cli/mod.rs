@@ -1,0 +1,101 @@
+//! The command line: parse and dispatch, one file per noun. No
+//! cryptography or storage logic lives here.
+
+mod entity;
+mod serve;
+mod staff;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::operator::Command;
+
+#[derive(Parser)]
+#[command(
+    name = "buzon",
+    version,
+    about = "Anonymous ethics questions and whistleblower claims, end-to-end encrypted.",
+    long_about = "buzon receives anonymous ethics questions and claims from public servants, \
+stores them encrypted so that only the reporter and the staff they were shown can read them, \
+and keeps no identity: no IP addresses, no exact times, no accounts for reporters."
+)]
+pub struct Cli {
+    /// Data directory (created if missing).
+    #[arg(long, global = true, default_value = "buzon-data", env = "BUZON_DATA")]
+    data: PathBuf,
+    #[command(subcommand)]
+    command: Noun,
+}
+
+#[derive(Subcommand)]
+enum Noun {
+    /// Start the web server.
+    Serve(serve::ServeArgs),
+    /// Create the data directory, ready for entities and staff.
+    Init,
+    /// Manage entities (the public bodies whose servants write in).
+    #[command(subcommand)]
+    Entity(entity::EntityCmd),
+    /// Manage staff: coordinators, advisors and entity admins.
+    #[command(subcommand)]
+    Staff(staff::StaffCmd),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("buzon: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Noun::Serve(args) => serve::run(cli.data, args).await,
+            Noun::Init => operator(&cli.data, Command::Init).await,
+            Noun::Entity(cmd) => operator(&cli.data, cmd.into_command()).await,
+            Noun::Staff(cmd) => operator(&cli.data, cmd.into_command()).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("buzon: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs an operator command on the data directory directly, or through the
+/// running server's admin socket when the server holds the directory.
+async fn operator(data: &std::path::Path, cmd: Command) -> Result<(), String> {
+    match serve::open_service(data, &crate::config::Config::default()) {
+        Ok(saadd) => {
+            let text = crate::operator::run(&saadd, cmd).await?;
+            println!("{text}");
+            Ok(())
+        }
+        Err(serve::OpenError::Locked) => {
+            let sock = data.join("admin.sock");
+            let reply = crate::operator::send(&sock, &cmd).await.map_err(|e| {
+                format!(
+                    "the data directory is in use and the server's admin socket ({}) did not answer: {e}",
+                    sock.display()
+                )
+            })?;
+            if reply.ok {
+                println!("{}", reply.text);
+                Ok(())
+            } else {
+                Err(reply.text)
+            }
+        }
+        Err(serve::OpenError::Other(e)) => Err(e),
+    }
+}

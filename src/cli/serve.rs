@@ -1,0 +1,203 @@
+//! `buzon serve`: open the data directory, optionally set up the demo,
+//! and serve the pages and the admin socket.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::Args;
+
+use crate::config::Config;
+use crate::platform::{OsEntropy, SystemClock};
+use crate::saadd::{Costs, NewEntity, Role, Saadd};
+use crate::store::{SledStore, StoreError};
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Loopback by default: put Tor or a TLS proxy in
+    /// front (see docs/tor.md) rather than exposing it directly.
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// Configuration file (TOML; see README.md).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// On first start, create a demo entity with a coordinator and an
+    /// advisor, and print their one-time passwords.
+    #[arg(long)]
+    demo: bool,
+}
+
+pub enum OpenError {
+    Locked,
+    Other(String),
+}
+
+/// Opens (creating if needed) the data directory and the service over it.
+pub fn open_service(data: &Path, config: &Config) -> Result<Arc<Saadd>, OpenError> {
+    create_private_dir(data).map_err(|e| {
+        OpenError::Other(format!("cannot create {}: {e}", data.display()))
+    })?;
+    let store = SledStore::open(&data.join("db")).map_err(|e| match e {
+        StoreError::Locked => OpenError::Locked,
+        other => OpenError::Other(other.to_string()),
+    })?;
+    let limits = config.limits().map_err(OpenError::Other)?;
+    Ok(Arc::new(Saadd::new(
+        Arc::new(store),
+        Arc::new(SystemClock),
+        Arc::new(OsEntropy),
+        limits,
+        Costs::V1,
+        config.kdf_concurrency.unwrap_or(2).clamp(1, 16),
+    )))
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+const DEMO_SLUG: &str = "demo";
+
+/// Creates the demo entity and its two staff members on first start.
+async fn set_up_demo(saadd: &Saadd) -> Result<Option<Vec<String>>, String> {
+    if saadd.entity_by_slug(DEMO_SLUG).is_ok() {
+        return Ok(None);
+    }
+    let e = saadd
+        .add_entity(NewEntity {
+            slug: DEMO_SLUG.into(),
+            name: "Secretaría de Ejemplo (demostración)".into(),
+            complaints_office: "Órgano Interno de Control de la Secretaría de Ejemplo (demostración)"
+                .into(),
+            first_response_days: 3,
+            answer_days: 10,
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut lines = Vec::new();
+    for (role, login, name) in [
+        (Role::Coordinator, "coordinacion", "Coordinación de Ética (demo)"),
+        (Role::Advisor, "asesoria", "Asesoría en Ética (demo)"),
+    ] {
+        let (_, pw) = saadd
+            .add_staff(e.id, role, login, name, None)
+            .await
+            .map_err(|e| e.to_string())?;
+        lines.push(format!(
+            "  {:<12} user {:<13} one-time password {}",
+            role.key(),
+            login,
+            pw.as_str()
+        ));
+    }
+    Ok(Some(lines))
+}
+
+pub async fn run(data: PathBuf, args: ServeArgs) -> Result<(), String> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BUZON_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_target(false)
+        .without_time()
+        .init();
+    let config = match &args.config {
+        Some(p) => Config::load(p)?,
+        None => Config::default(),
+    };
+    let data = config.data.clone().filter(|_| data.as_os_str() == "buzon-data").unwrap_or(data);
+    let listen = args
+        .listen
+        .or(config.listen)
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let saadd = match open_service(&data, &config) {
+        Ok(s) => s,
+        Err(OpenError::Locked) => {
+            return Err(format!(
+                "{} is in use by another buzon process (only one server per data directory)",
+                data.display()
+            ));
+        }
+        Err(OpenError::Other(e)) => return Err(e),
+    };
+    let swept = saadd.sweep_orphan_chunks().map_err(|e| e.to_string())?;
+    if swept > 0 {
+        tracing::info!(count = swept, "removed chunks of uploads that never completed");
+    }
+    let demo = if args.demo {
+        set_up_demo(&saadd).await?
+    } else {
+        None
+    };
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let mut state = crate::web::AppState::new(saadd.clone(), Arc::new(OsEntropy))?;
+    if let Some(name) = &config.site_name {
+        state.site_name = Arc::from(name.as_str());
+    }
+    state.secure_cookies = !config.dangerous_cookies_without_secure;
+    crate::web::spawn_session_sweeper(state.sessions.clone());
+    #[cfg(unix)]
+    {
+        let sock = data.join("admin.sock");
+        let s = saadd.clone();
+        tokio::spawn(async move {
+            if let Err(e) = crate::operator::serve_socket(&sock, s).await {
+                tracing::error!(error = %e, "admin socket stopped");
+            }
+        });
+    }
+    let base = format!("http://{listen}");
+    println!("buzon is listening on {base}");
+    println!("  data directory: {}", data.display());
+    if args.demo {
+        println!("  reporter pages: {base}/   (demo entity: {base}/e/{DEMO_SLUG})");
+        println!("  staff sign-in:  {base}/staff/login");
+        match demo {
+            Some(lines) => {
+                println!("  demo staff (passwords are shown only now; each must choose a new one at first sign-in):");
+                for l in lines {
+                    println!("{l}");
+                }
+            }
+            None => println!(
+                "  demo staff were created at first start; to get a new one-time password: buzon staff reset-password --login coordinacion"
+            ),
+        }
+    }
+    let app = crate::web::router(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await
+        .map_err(|e| format!("server stopped: {e}"))?;
+    saadd.store().flush().map_err(|e| e.to_string())?;
+    let _ = std::fs::remove_file(data.join("admin.sock"));
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,81 @@
+//! The configuration file (TOML). Every field is optional; the command line
+//! overrides `listen` and `data`. See README.md, "Configuration".
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::saadd::Limits;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on (default `127.0.0.1:8080`: loopback only).
+    pub listen: Option<SocketAddr>,
+    /// Data directory (default `./buzon-data`).
+    pub data: Option<PathBuf>,
+    /// Name shown in page titles.
+    pub site_name: Option<String>,
+    /// Argon2id derivations allowed at once (default 2; each uses up to 256 MiB).
+    pub kdf_concurrency: Option<usize>,
+    /// Size and count limits.
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    /// Sends session cookies without `Secure`, so they also travel over
+    /// plain HTTP on a non-loopback address. Only for closed test networks:
+    /// on a real network cookies then cross it in the clear.
+    #[serde(default)]
+    pub dangerous_cookies_without_secure: bool,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    pub message_chars: Option<usize>,
+    pub attachment_mib: Option<u64>,
+    pub attachments_per_message: Option<usize>,
+    pub attachments_per_thread: Option<u32>,
+    pub messages_per_thread: Option<u32>,
+}
+
+impl Config {
+    /// Reads and checks a configuration file.
+    pub fn load(path: &std::path::Path) -> Result<Config, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Config::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// The limits, defaults filled in and bounds enforced.
+    pub fn limits(&self) -> Result<Limits, String> {
+        let d = Limits::default();
+        let l = &self.limits;
+        let out = Limits {
+            message_chars: l.message_chars.unwrap_or(d.message_chars),
+            attachment_bytes: l
+                .attachment_mib
+                .map(|m| m.saturating_mul(1024 * 1024))
+                .unwrap_or(d.attachment_bytes),
+            attachments_per_message: l
+                .attachments_per_message
+                .unwrap_or(d.attachments_per_message),
+            attachments_per_thread: l.attachments_per_thread.unwrap_or(d.attachments_per_thread),
+            messages_per_thread: l.messages_per_thread.unwrap_or(d.messages_per_thread),
+        };
+        if !(1..=50_000).contains(&out.message_chars) {
+            return Err("limits.message_chars must be between 1 and 50000 (the largest padding bucket holds 50000 four-byte characters)".into());
+        }
+        if !(1..=1024).contains(&l.attachment_mib.unwrap_or(10)) {
+            return Err("limits.attachment_mib must be between 1 and 1024".into());
+        }
+        if !(0..=20).contains(&out.attachments_per_message) {
+            return Err("limits.attachments_per_message must be between 0 and 20".into());
+        }
+        Ok(out)
+    }
+}

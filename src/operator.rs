@@ -1,0 +1,190 @@
+//! Operator commands (init, entity, staff), run the same way whether the
+//! command line opened the data directory itself or sent the command to the
+//! running server over its admin socket (`DATA/admin.sock`, mode 0600:
+//! only the server's own user can connect).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::saadd::{NewEntity, Role, Saadd};
+
+/// One operator command. Also the admin socket's request format (one JSON
+/// object per line).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
+pub enum Command {
+    Init,
+    EntityAdd {
+        slug: String,
+        name: String,
+        complaints_office: String,
+        first_response_days: u16,
+        answer_days: u16,
+    },
+    EntityList,
+    StaffAdd {
+        entity: String,
+        role: String,
+        login: String,
+        name: String,
+    },
+    StaffList {
+        entity: String,
+    },
+    StaffRemove {
+        login: String,
+    },
+    StaffResetPassword {
+        login: String,
+    },
+}
+
+/// The admin socket's reply: the text to print, or the error to show.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Reply {
+    pub ok: bool,
+    pub text: String,
+}
+
+/// Runs a command against the service and returns what to print.
+pub async fn run(saadd: &Saadd, cmd: Command) -> Result<String, String> {
+    let err = |e: crate::saadd::SaaddError| e.to_string();
+    match cmd {
+        Command::Init => Ok("the data directory is ready".to_owned()),
+        Command::EntityAdd {
+            slug,
+            name,
+            complaints_office,
+            first_response_days,
+            answer_days,
+        } => {
+            let e = saadd
+                .add_entity(NewEntity {
+                    slug,
+                    name,
+                    complaints_office,
+                    first_response_days,
+                    answer_days,
+                })
+                .await
+                .map_err(err)?;
+            Ok(format!("entity created: {} ({})\nreporters write at /e/{}", e.name, e.slug, e.slug))
+        }
+        Command::EntityList => {
+            let list = saadd.entities().map_err(err)?;
+            Ok(list
+                .iter()
+                .map(|e| format!("{}\t{}", e.slug, e.name))
+                .collect::<Vec<_>>()
+                .join("\n"))
+        }
+        Command::StaffAdd {
+            entity,
+            role,
+            login,
+            name,
+        } => {
+            let e = saadd.entity_by_slug(&entity).map_err(err)?;
+            let role = Role::from_key(&role)
+                .ok_or("role must be coordinator, advisor or entity-admin")?;
+            let (s, password) = saadd
+                .add_staff(e.id, role, &login, &name, None)
+                .await
+                .map_err(err)?;
+            Ok(format!(
+                "staff member created: {} ({}), {}\none-time password (shown once; they must change it at first sign-in): {}",
+                s.display_name,
+                s.login,
+                s.role.key(),
+                password.as_str()
+            ))
+        }
+        Command::StaffList { entity } => {
+            let e = saadd.entity_by_slug(&entity).map_err(err)?;
+            let list = saadd.staff_of(e.id).map_err(err)?;
+            Ok(list
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{}\t{}\t{}\t{}",
+                        s.login,
+                        s.role.key(),
+                        if s.active { "active" } else { "removed" },
+                        s.display_name
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n"))
+        }
+        Command::StaffRemove { login } => {
+            let s = saadd.staff_by_login(&login).map_err(err)?;
+            saadd.remove_staff(s.id).await.map_err(err)?;
+            Ok(format!(
+                "removed {}: their access to every thread is gone and those threads get a new key at their next message",
+                s.login
+            ))
+        }
+        Command::StaffResetPassword { login } => {
+            let s = saadd.staff_by_login(&login).map_err(err)?;
+            let password = saadd.reset_password(s.id).await.map_err(err)?;
+            Ok(format!(
+                "new key and one-time password for {}: {}\na coordinator must give them access to their threads again",
+                s.login,
+                password.as_str()
+            ))
+        }
+    }
+}
+
+/// Serves the admin socket until the process ends.
+#[cfg(unix)]
+pub async fn serve_socket(path: &Path, saadd: Arc<Saadd>) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+    let _ = std::fs::remove_file(path);
+    let listener = tokio::net::UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let saadd = saadd.clone();
+        tokio::spawn(async move {
+            let (r, mut w) = stream.into_split();
+            let mut line = String::new();
+            let mut reader = BufReader::new(r).take(64 * 1024);
+            if reader.read_line(&mut line).await.is_err() {
+                return;
+            }
+            let reply = match serde_json::from_str::<Command>(&line) {
+                Ok(cmd) => match run(&saadd, cmd).await {
+                    Ok(text) => Reply { ok: true, text },
+                    Err(text) => Reply { ok: false, text },
+                },
+                Err(_) => Reply {
+                    ok: false,
+                    text: "unreadable command".to_owned(),
+                },
+            };
+            let mut out = serde_json::to_vec(&reply).unwrap_or_default();
+            out.push(b'\n');
+            let _ = w.write_all(&out).await;
+        });
+    }
+}
+
+/// Sends a command to the running server's admin socket.
+#[cfg(unix)]
+pub async fn send(path: &Path, cmd: &Command) -> std::io::Result<Reply> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    let stream = tokio::net::UnixStream::connect(path).await?;
+    let (r, mut w) = stream.into_split();
+    let mut line = serde_json::to_vec(cmd).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    w.write_all(&line).await?;
+    let mut answer = String::new();
+    BufReader::new(r).read_line(&mut answer).await?;
+    serde_json::from_str(&answer).map_err(std::io::Error::other)
+}

@@ -1,0 +1,58 @@
+//! The page frame: language, title, stylesheet, language switch.
+
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use maud::{DOCTYPE, Markup, html};
+
+use super::{AppState, Ctx};
+
+/// Wraps `body` in the common frame.
+pub fn frame(st: &AppState, ctx: &Ctx, title: &str, body: Markup) -> Markup {
+    let other = ctx.lang.other();
+    let staff = ctx.path.starts_with("/staff");
+    html! {
+        (DOCTYPE)
+        html lang=(ctx.lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="referrer" content="no-referrer";
+                title { (title) " · " (st.site_name) }
+                link rel="stylesheet" href="/static/buzon.css";
+            }
+            body {
+                header {
+                    a.site href=(if staff { "/staff" } else { "/" }) { (st.site_name) }
+                    " "
+                    a.lang href={ (ctx.path) "?lang=" (other.code()) } lang=(other.code()) hreflang=(other.code()) {
+                        (st.i18n.t(other, "lang-name"))
+                    }
+                }
+                main { h1 { (title) } (body) }
+                footer {
+                    @if staff {
+                        p { (st.t(ctx, "footer-staff")) }
+                    } @else {
+                        p { (st.t(ctx, "footer-reporter")) }
+                        p { a href="/staff/login" { (st.t(ctx, "footer-staff-link")) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A full HTML response (200 unless the caller sets a status).
+pub fn page(st: &AppState, ctx: &Ctx, title: &str, body: Markup) -> Response {
+    let mut resp = frame(st, ctx, title, body).into_response();
+    if ctx.lang_chosen {
+        let c = format!(
+            "lang={}; Path=/; SameSite=Strict; Max-Age=31536000",
+            ctx.lang.code()
+        );
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    resp
+}

@@ -1,0 +1,213 @@
+//! The web layer: reporter pages (no JavaScript, nothing from another
+//! origin), staff pages, security headers, translations, sessions. Only
+//! this layer turns errors into HTTP status codes.
+
+mod download;
+mod error;
+mod form;
+pub mod i18n;
+mod layout;
+mod reporter;
+pub mod security;
+pub mod session;
+mod staff;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+pub use error::WebError;
+use i18n::{I18n, Lang};
+use session::{SessionLimits, Sessions};
+
+use crate::platform::Entropy;
+use crate::saadd::Saadd;
+
+/// Everything a handler needs.
+#[derive(Clone)]
+pub struct AppState {
+    pub saadd: Arc<Saadd>,
+    pub sessions: Arc<Sessions>,
+    pub i18n: Arc<I18n>,
+    pub entropy: Arc<dyn Entropy>,
+    /// Name of the service shown in page titles.
+    pub site_name: Arc<str>,
+    /// Whether cookies carry `Secure` (true unless an operator turns it off
+    /// for a plain-HTTP test setup).
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    pub fn new(saadd: Arc<Saadd>, entropy: Arc<dyn Entropy>) -> Result<AppState, String> {
+        Ok(AppState {
+            saadd,
+            sessions: Arc::new(Sessions::new(SessionLimits::default())),
+            i18n: Arc::new(I18n::load()?),
+            entropy,
+            site_name: Arc::from("Buzón de ética"),
+            secure_cookies: true,
+        })
+    }
+
+    pub fn t(&self, ctx: &Ctx, key: &str) -> String {
+        self.i18n.t(ctx.lang, key)
+    }
+
+    fn random<const N: usize>(&self) -> [u8; N] {
+        crate::platform::random(self.entropy.as_ref())
+    }
+
+    /// A `Set-Cookie` value with the flags every session cookie carries.
+    fn cookie(&self, name: &str, value: &str, path: &str, max_age: Option<u64>) -> HeaderValue {
+        let mut c = format!("{name}={value}; Path={path}; HttpOnly; SameSite=Strict");
+        if self.secure_cookies {
+            c.push_str("; Secure");
+        }
+        if let Some(age) = max_age {
+            c.push_str(&format!("; Max-Age={age}"));
+        }
+        HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static(""))
+    }
+}
+
+/// Per-request context: the page language and the request's cookies.
+pub struct Ctx {
+    pub lang: Lang,
+    /// The language was chosen by `?lang=` on this request: remember it.
+    pub lang_chosen: bool,
+    pub cookies: HashMap<String, String>,
+    pub path: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Ctx, Self::Rejection> {
+        let mut cookies = HashMap::new();
+        for v in parts.headers.get_all(header::COOKIE) {
+            if let Ok(s) = v.to_str() {
+                for pair in s.split(';') {
+                    if let Some((k, v)) = pair.trim().split_once('=') {
+                        cookies.insert(k.to_owned(), v.to_owned());
+                    }
+                }
+            }
+        }
+        let query_lang = parts.uri.query().and_then(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "lang")
+                .and_then(|(_, v)| Lang::from_code(&v))
+        });
+        let lang = query_lang
+            .or_else(|| cookies.get("lang").and_then(|v| Lang::from_code(v)))
+            .unwrap_or_default();
+        Ok(Ctx {
+            lang,
+            lang_chosen: query_lang.is_some(),
+            cookies,
+            path: parts.uri.path().to_owned(),
+        })
+    }
+}
+
+/// Reads an `application/x-www-form-urlencoded` body into pairs.
+pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The one stylesheet (no fonts, no images, no external anything).
+const CSS: &str = include_str!("style.css");
+
+async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        CSS,
+    )
+        .into_response()
+}
+
+async fn not_found(axum::extract::State(st): axum::extract::State<AppState>, ctx: Ctx) -> Response {
+    WebError::from(crate::saadd::SaaddError::NotFound).page(&st, &ctx)
+}
+
+/// Largest request body: every attachment of one message at its limit,
+/// plus room for the text fields.
+pub fn body_limit(saadd: &Saadd) -> usize {
+    let l = &saadd.limits;
+    (l.attachment_bytes as usize)
+        .saturating_mul(l.attachments_per_message)
+        .saturating_add(2 * 1024 * 1024)
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let limit = body_limit(&state.saadd);
+    Router::new()
+        .route("/", get(reporter::home))
+        .route("/e/{slug}", get(reporter::entity))
+        .route("/e/{slug}/enviar", post(reporter::submit))
+        .route("/r", get(reporter::return_form).post(reporter::return_login))
+        .route(
+            "/r/recibo",
+            get(reporter::receipt).post(reporter::confirm_receipt),
+        )
+        .route("/r/hilo", get(reporter::thread))
+        .route("/r/responder", post(reporter::reply))
+        .route("/r/adjunto/{att}", get(reporter::download))
+        .route(
+            "/r/retirar",
+            get(reporter::withdraw_form).post(reporter::withdraw),
+        )
+        .route("/r/conceder", post(reporter::grant))
+        .route("/r/salir", post(reporter::logout))
+        .route("/staff", get(staff::dashboard))
+        .route("/staff/login", get(staff::login_form).post(staff::login))
+        .route("/staff/salir", post(staff::logout))
+        .route("/staff/clave", get(staff::password_form).post(staff::password))
+        .route("/staff/t/{id}", get(staff::thread))
+        .route("/staff/t/{id}/responder", post(staff::reply))
+        .route("/staff/t/{id}/estado", post(staff::status))
+        .route("/staff/t/{id}/asignar", post(staff::assign))
+        .route("/staff/t/{id}/desasignar", post(staff::unassign))
+        .route("/staff/t/{id}/reconceder", post(staff::regrant))
+        .route("/staff/t/{id}/adjunto/{att}", get(staff::download))
+        .route("/static/buzon.css", get(css))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(300),
+        ))
+        .layer(axum::middleware::from_fn(security::headers))
+        .with_state(state)
+}
+
+/// Drops expired sessions every minute.
+pub fn spawn_session_sweeper(sessions: Arc<Sessions>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            sessions.sweep(Instant::now());
+        }
+    });
+}

@@ -1,0 +1,653 @@
+//! Reporter pages: plain HTML and CSS, no scripts, nothing from another
+//! origin, usable in Tor Browser at its Safest level.
+
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use fluent_bundle::FluentValue;
+use maud::{Markup, html};
+
+use super::form::{self, MessageForm};
+use super::layout::page;
+use super::session::{ReporterSession, SessionData};
+use super::{AppState, Ctx, WebError, form_pairs};
+use crate::core::envelope::{Author, Id, Slot};
+use crate::core::receipt::{self, Receipt};
+use crate::core::status::Kind;
+use crate::saadd::{EntityRecord, SaaddError, ThreadView};
+
+type Page = Result<Response, Response>;
+
+const COOKIE: &str = "buzon_r";
+
+fn fail(st: &AppState, ctx: &Ctx, e: impl Into<WebError>) -> Response {
+    e.into().page(st, ctx)
+}
+
+/// The reporter's session, or the page that says it ended.
+fn session(
+    st: &AppState,
+    ctx: &Ctx,
+) -> Result<std::sync::Arc<std::sync::Mutex<SessionData>>, Response> {
+    let s = ctx
+        .cookies
+        .get(COOKIE)
+        .and_then(|id| st.sessions.get(id, Instant::now()));
+    match s {
+        Some(s) if matches!(&*lock(&s), SessionData::Reporter(_)) => Ok(s),
+        _ => Err(WebError::new(StatusCode::UNAUTHORIZED, "err-session-ended").page(st, ctx)),
+    }
+}
+
+fn lock(s: &std::sync::Mutex<SessionData>) -> std::sync::MutexGuard<'_, SessionData> {
+    s.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The thread and key of a reporter session.
+fn reporter_keys(
+    s: &std::sync::Mutex<SessionData>,
+) -> Option<(Id, crate::core::wrap::RecipientSecret)> {
+    match &*lock(s) {
+        SessionData::Reporter(r) => Some((r.thread, r.secret.clone())),
+        SessionData::Staff(_) => None,
+    }
+}
+
+fn status_key(s: crate::core::status::Status) -> String {
+    format!("status-{}", s.key().replace('_', "-"))
+}
+
+fn kind_key(k: Kind) -> &'static str {
+    match k {
+        Kind::Question => "kind-question",
+        Kind::Claim => "kind-claim",
+    }
+}
+
+// ---------------------------------------------------------------- home
+
+pub async fn home(State(st): State<AppState>, ctx: Ctx) -> Page {
+    let entities = st.saadd.entities().map_err(|e| fail(&st, &ctx, e))?;
+    let body = html! {
+        p.lead { (st.t(&ctx, "home-lead")) }
+        section {
+            h2 { (st.t(&ctx, "home-choose-entity")) }
+            @if entities.is_empty() {
+                p { (st.t(&ctx, "home-no-entities")) }
+            }
+            ul.entities {
+                @for e in &entities {
+                    li { a href={ "/e/" (e.slug) } { (e.name) } }
+                }
+            }
+        }
+        section {
+            h2 { (st.t(&ctx, "home-return-title")) }
+            p { (st.t(&ctx, "home-return-text")) }
+            p { a.button href="/r" { (st.t(&ctx, "home-return-link")) } }
+        }
+        (safety(&st, &ctx))
+    };
+    Ok(page(&st, &ctx, &st.t(&ctx, "home-title"), body))
+}
+
+fn safety(st: &AppState, ctx: &Ctx) -> Markup {
+    html! {
+        section.safety {
+            h2 { (st.t(ctx, "safety-title")) }
+            ul {
+                li { (st.t(ctx, "safety-device")) }
+                li { (st.t(ctx, "safety-tor")) }
+                li { (st.t(ctx, "safety-style")) }
+                li { (st.t(ctx, "safety-metadata")) }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- entity page and form
+
+/// What the reporter typed, kept when a submission is refused.
+#[derive(Default)]
+struct Draft {
+    kind: Option<Kind>,
+    text: String,
+    excluded: Vec<Id>,
+}
+
+fn entity_page(
+    st: &AppState,
+    ctx: &Ctx,
+    entity: &EntityRecord,
+    draft: &Draft,
+    error: Option<&WebError>,
+) -> Result<Markup, Response> {
+    let coordinators = st
+        .saadd
+        .coordinators(entity.id)
+        .map_err(|e| fail(st, ctx, e))?;
+    let days = |key: &str, n: u16| {
+        st.i18n
+            .ta(ctx.lang, key, &[("days", FluentValue::from(u64::from(n)))])
+    };
+    let kind = draft.kind.unwrap_or(Kind::Question);
+    Ok(html! {
+        section {
+            h2 { (st.t(ctx, "entity-who-reads")) }
+            p { (st.t(ctx, "entity-who-reads-text")) }
+            ul {
+                @for c in &coordinators {
+                    li { (c.display_name) " — " (st.t(ctx, "role-coordinator")) }
+                }
+            }
+            p { (st.t(ctx, "entity-advisors-later")) }
+        }
+        section {
+            h2 { (st.t(ctx, "entity-times")) }
+            ul {
+                li { (days("entity-first-response", entity.first_response_days)) }
+                li { (days("entity-answer", entity.answer_days)) }
+            }
+        }
+        section {
+            h2 { (st.t(ctx, "entity-claim-title")) }
+            p { (st.t(ctx, "entity-claim-text")) }
+            p { (st.t(ctx, "entity-claim-where")) " " strong { (entity.complaints_office) } }
+            p { (st.t(ctx, "entity-claim-protection")) }
+        }
+        details {
+            summary { (st.t(ctx, "privacy-title")) }
+            p { (st.t(ctx, "privacy-what")) }
+            p { (st.t(ctx, "privacy-not")) }
+            p { (st.t(ctx, "privacy-purpose")) }
+            p { (st.t(ctx, "privacy-rights")) }
+        }
+        (safety(st, ctx))
+        section #escribir {
+            h2 { (st.t(ctx, "form-title")) }
+            @if let Some(e) = error {
+                div.notice.error role="alert" { p { (e.message(st, ctx)) } }
+            }
+            form method="post" action={ "/e/" (entity.slug) "/enviar" } enctype="multipart/form-data" {
+                fieldset {
+                    legend { (st.t(ctx, "form-kind")) }
+                    label {
+                        input type="radio" name="kind" value="question" checked[kind == Kind::Question];
+                        " " strong { (st.t(ctx, "kind-question")) } " — " (st.t(ctx, "kind-question-help"))
+                    }
+                    label {
+                        input type="radio" name="kind" value="claim" checked[kind == Kind::Claim];
+                        " " strong { (st.t(ctx, "kind-claim")) } " — " (st.t(ctx, "kind-claim-help"))
+                    }
+                }
+                label for="message" { (st.t(ctx, "form-message")) }
+                p.hint { (st.i18n.ta(ctx.lang, "form-message-help", &[("limit", FluentValue::from(st.saadd.limits.message_chars as u64))])) }
+                textarea #message name="message" rows="12" required { (draft.text) }
+                fieldset {
+                    legend { (st.t(ctx, "form-readers")) }
+                    p.hint { (st.t(ctx, "form-readers-help")) }
+                    @for c in &coordinators {
+                        label {
+                            input type="checkbox" name="reader" value=(c.id.hex()) checked[!draft.excluded.contains(&c.id)];
+                            " " (c.display_name)
+                        }
+                    }
+                }
+                label for="file" { (st.t(ctx, "form-files")) }
+                p.hint { (st.i18n.ta(ctx.lang, "form-files-help", &[
+                    ("count", FluentValue::from(st.saadd.limits.attachments_per_message as u64)),
+                    ("mib", FluentValue::from(st.saadd.limits.attachment_bytes / (1024 * 1024))),
+                ])) }
+                p.warning { (st.t(ctx, "form-files-metadata")) }
+                input #file type="file" name="file" multiple;
+                p { button type="submit" { (st.t(ctx, "form-submit")) } }
+            }
+        }
+    })
+}
+
+pub async fn entity(State(st): State<AppState>, ctx: Ctx, Path(slug): Path<String>) -> Page {
+    let entity = st
+        .saadd
+        .entity_by_slug(&slug)
+        .map_err(|e| fail(&st, &ctx, e))?;
+    let body = entity_page(&st, &ctx, &entity, &Draft::default(), None)?;
+    Ok(page(&st, &ctx, &entity.name, body))
+}
+
+fn refuse_form(
+    st: &AppState,
+    ctx: &Ctx,
+    entity: &EntityRecord,
+    draft: &Draft,
+    err: WebError,
+) -> Response {
+    match entity_page(st, ctx, entity, draft, Some(&err)) {
+        Ok(body) => (err.status, page(st, ctx, &entity.name, body)).into_response(),
+        Err(r) => r,
+    }
+}
+
+pub async fn submit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+    mp: Result<Multipart, MultipartRejection>,
+) -> Page {
+    let entity = st
+        .saadd
+        .entity_by_slug(&slug)
+        .map_err(|e| fail(&st, &ctx, e))?;
+    let mp = mp.map_err(|_| fail(&st, &ctx, WebError::new(StatusCode::BAD_REQUEST, "err-form")))?;
+    let new = st.saadd.begin_thread();
+    let f: MessageForm = form::read(&st.saadd, mp, || st.saadd.new_thread_sink(&new)).await;
+    let kind = match f.field("kind") {
+        Some("claim") => Kind::Claim,
+        _ => Kind::Question,
+    };
+    let coordinators = st
+        .saadd
+        .coordinators(entity.id)
+        .map_err(|e| fail(&st, &ctx, e))?;
+    let chosen: Vec<&str> = f.all("reader");
+    let excluded: Vec<Id> = coordinators
+        .iter()
+        .filter(|c| !chosen.contains(&c.id.hex().as_str()))
+        .map(|c| c.id)
+        .collect();
+    let draft = Draft {
+        kind: Some(kind),
+        text: f.text.clone().unwrap_or_default(),
+        excluded: excluded.clone(),
+    };
+    let error = f.error.or_else(|| {
+        (excluded.len() == coordinators.len()).then(|| SaaddError::NoReader.into())
+    });
+    if let Some(err) = error {
+        let _ = st.saadd.discard(new.id, f.files);
+        return Err(refuse_form(&st, &ctx, &entity, &draft, err));
+    }
+    let text = f.text.unwrap_or_default();
+    let submitted = st
+        .saadd
+        .submit(entity.id, kind, &text, &excluded, new, f.files)
+        .await;
+    let submitted = match submitted {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = st.saadd.sweep_orphan_chunks();
+            return Err(refuse_form(&st, &ctx, &entity, &draft, e.into()));
+        }
+    };
+    let confirm_index = usize::from(st.random::<1>()[0]) % receipt::WORDS;
+    let data = SessionData::Reporter(ReporterSession {
+        thread: submitted.thread,
+        secret: submitted.secret,
+        pending_receipt: Some((submitted.receipt, confirm_index)),
+    });
+    start_session(&st, &ctx, data, "/r/recibo")
+}
+
+fn start_session(st: &AppState, ctx: &Ctx, data: SessionData, to: &str) -> Page {
+    let id = st
+        .sessions
+        .create(st.random(), data, Instant::now())
+        .ok_or_else(|| fail(st, ctx, SaaddError::Busy))?;
+    let mut resp = Redirect::to(to).into_response();
+    resp.headers_mut()
+        .append(header::SET_COOKIE, st.cookie(COOKIE, &id, "/", None));
+    Ok(resp)
+}
+
+// ---------------------------------------------------------------- receipt
+
+fn receipt_page(
+    st: &AppState,
+    ctx: &Ctx,
+    r: &Receipt,
+    confirm_index: usize,
+    wrong: bool,
+) -> Response {
+    let words = r.words();
+    let body = html! {
+        div.notice.ok role="status" { p { (st.t(ctx, "receipt-sent")) } }
+        p.warning { strong { (st.t(ctx, "receipt-warning")) } }
+        ol.receipt lang="es" {
+            @for w in words.iter() { li { (w) } }
+        }
+        p { (st.t(ctx, "receipt-how")) }
+        p { (st.t(ctx, "receipt-forgiving")) }
+        @if wrong {
+            div.notice.error role="alert" { p { (st.t(ctx, "receipt-confirm-wrong")) } }
+        }
+        form method="post" action="/r/recibo" {
+            label for="word" {
+                (st.i18n.ta(ctx.lang, "receipt-confirm", &[("n", FluentValue::from((confirm_index + 1) as u64))]))
+            }
+            input #word type="text" name="word" autocomplete="off" autocapitalize="none" spellcheck="false" required;
+            p { button type="submit" { (st.t(ctx, "receipt-confirm-button")) } }
+        }
+        p.hint { (st.t(ctx, "receipt-skip-help")) " " a href="/r/hilo" { (st.t(ctx, "receipt-skip")) } }
+    };
+    let mut resp = page(st, ctx, &st.t(ctx, "receipt-title"), body);
+    if wrong {
+        *resp.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    resp
+}
+
+pub async fn receipt(State(st): State<AppState>, ctx: Ctx) -> Page {
+    let s = session(&st, &ctx)?;
+    let pending = match &*lock(&s) {
+        SessionData::Reporter(r) => r.pending_receipt.clone(),
+        SessionData::Staff(_) => None,
+    };
+    match pending {
+        Some((r, i)) => Ok(receipt_page(&st, &ctx, &r, i, false)),
+        None => Ok(Redirect::to("/r/hilo").into_response()),
+    }
+}
+
+pub async fn confirm_receipt(State(st): State<AppState>, ctx: Ctx, body: Bytes) -> Page {
+    let s = session(&st, &ctx)?;
+    let pairs = form_pairs(&body);
+    let typed = super::field(&pairs, "word").unwrap_or("");
+    let mut guard = lock(&s);
+    let SessionData::Reporter(r) = &mut *guard else {
+        return Ok(Redirect::to("/r").into_response());
+    };
+    let Some((receipt, index)) = r.pending_receipt.clone() else {
+        return Ok(Redirect::to("/r/hilo").into_response());
+    };
+    let expected = receipt.words().get(index).copied().unwrap_or_default();
+    let ok = Receipt::same_word(typed, expected);
+    if ok {
+        r.pending_receipt = None;
+        Ok(Redirect::to("/r/hilo?guardado=1").into_response())
+    } else {
+        drop(guard);
+        Ok(receipt_page(&st, &ctx, &receipt, index, true))
+    }
+}
+
+// ---------------------------------------------------------------- coming back
+
+fn return_page(st: &AppState, ctx: &Ctx, error: Option<&WebError>) -> Response {
+    let body = html! {
+        p { (st.t(ctx, "return-text")) }
+        p.hint { (st.t(ctx, "receipt-forgiving")) }
+        @if let Some(e) = error {
+            div.notice.error role="alert" { p { (e.message(st, ctx)) } }
+        }
+        form method="post" action="/r" {
+            label for="receipt" { (st.t(ctx, "return-label")) }
+            textarea #receipt name="receipt" rows="3" autocomplete="off" autocapitalize="none" spellcheck="false" required {}
+            p { button type="submit" { (st.t(ctx, "return-button")) } }
+        }
+        p.hint { (st.t(ctx, "return-lost")) }
+    };
+    let mut resp = page(st, ctx, &st.t(ctx, "return-title"), body);
+    if let Some(e) = error {
+        *resp.status_mut() = e.status;
+    }
+    resp
+}
+
+pub async fn return_form(State(st): State<AppState>, ctx: Ctx) -> Page {
+    Ok(return_page(&st, &ctx, None))
+}
+
+pub async fn return_login(State(st): State<AppState>, ctx: Ctx, body: Bytes) -> Page {
+    let pairs = zeroize::Zeroizing::new(form_pairs(&body));
+    let typed = super::field(&pairs, "receipt").unwrap_or("");
+    match st.saadd.open_with_receipt(typed).await {
+        Ok((thread, secret)) => {
+            let data = SessionData::Reporter(ReporterSession {
+                thread,
+                secret,
+                pending_receipt: None,
+            });
+            start_session(&st, &ctx, data, "/r/hilo")
+        }
+        Err(e) => Err(return_page(&st, &ctx, Some(&e.into()))),
+    }
+}
+
+// ---------------------------------------------------------------- the thread
+
+fn readers_list(st: &AppState, ctx: &Ctx, view: &ThreadView) -> Markup {
+    let readers: Vec<(String, String)> = view
+        .record
+        .readers
+        .iter()
+        .filter_map(|id| st.saadd.staff(*id).ok())
+        .map(|s| {
+            (
+                s.display_name,
+                st.t(ctx, &format!("role-{}", s.role.key().replace('_', "-"))),
+            )
+        })
+        .collect();
+    html! {
+        section {
+            h2 { (st.t(ctx, "thread-readers")) }
+            @if readers.is_empty() {
+                p { (st.t(ctx, "thread-no-readers")) }
+            } @else {
+                ul { @for (n, r) in &readers { li { (n) " — " (r) } } }
+            }
+            p.hint { (st.t(ctx, "thread-readers-how")) }
+        }
+    }
+}
+
+/// The messages of a thread, shared with the staff view.
+pub(super) fn messages(st: &AppState, ctx: &Ctx, view: &ThreadView, base: &str, reporter: bool) -> Markup {
+    html! {
+        section.messages {
+            @for m in &view.messages {
+                article.message.(if m.author == Author::Reporter { "from-reporter" } else { "from-staff" }) {
+                    header {
+                        strong {
+                            @match (m.author, reporter) {
+                                (Author::Reporter, true) => (st.t(ctx, "author-you")),
+                                (Author::Reporter, false) => (st.t(ctx, "author-reporter")),
+                                (Author::Staff, _) => (m.body.author_label),
+                            }
+                        }
+                        " · " time { (m.day.iso()) }
+                    }
+                    div.text dir="auto" { (m.body.text) }
+                    @if !m.body.attachments.is_empty() {
+                        ul.attachments {
+                            @for a in &m.body.attachments {
+                                @if let Some((_, meta)) = view.attachments.iter().find(|(id, _)| id == a) {
+                                    li {
+                                        a href={ (base) (a.hex()) } download { (meta.name) }
+                                        " (" (human_size(meta.size)) ")"
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn human_size(n: u64) -> String {
+    if n >= 1024 * 1024 {
+        format!("{:.1} MiB", n as f64 / (1024.0 * 1024.0))
+    } else if n >= 1024 {
+        format!("{} KiB", n.div_ceil(1024))
+    } else {
+        format!("{n} B")
+    }
+}
+
+pub async fn thread(State(st): State<AppState>, ctx: Ctx, q: axum::extract::RawQuery) -> Page {
+    let s = session(&st, &ctx)?;
+    let (thread, secret) = reporter_keys(&s).ok_or_else(|| Redirect::to("/r").into_response())?;
+    let view = st
+        .saadd
+        .read(thread, Slot::Reporter, &secret)
+        .map_err(|e| fail(&st, &ctx, e))?;
+    let saved = q.0.as_deref().is_some_and(|q| q.contains("guardado=1"));
+    let coordinators = if view.record.readers.is_empty() {
+        st.saadd
+            .coordinators(view.record.entity)
+            .map_err(|e| fail(&st, &ctx, e))?
+    } else {
+        Vec::new()
+    };
+    let r = &view.record;
+    let body = html! {
+        @if saved { div.notice.ok role="status" { p { (st.t(&ctx, "receipt-confirmed")) } } }
+        dl.facts {
+            dt { (st.t(&ctx, "thread-kind")) } dd { (st.t(&ctx, kind_key(r.kind))) }
+            dt { (st.t(&ctx, "thread-status")) } dd { (st.t(&ctx, &status_key(r.status))) }
+            dt { (st.t(&ctx, "thread-created")) } dd { (r.created.iso()) }
+        }
+        (readers_list(&st, &ctx, &view))
+        @if r.readers.is_empty() {
+            section.notice {
+                h2 { (st.t(&ctx, "grant-title")) }
+                p { (st.t(&ctx, "grant-text")) }
+                form method="post" action="/r/conceder" {
+                    @for c in &coordinators {
+                        label { input type="checkbox" name="reader" value=(c.id.hex()); " " (c.display_name) }
+                    }
+                    p { button type="submit" { (st.t(&ctx, "grant-button")) } }
+                }
+            }
+        }
+        (messages(&st, &ctx, &view, "/r/adjunto/", true))
+        section {
+            h2 { (st.t(&ctx, "reply-title")) }
+            form method="post" action="/r/responder" enctype="multipart/form-data" {
+                label for="message" { (st.t(&ctx, "reply-label")) }
+                textarea #message name="message" rows="8" required {}
+                label for="file" { (st.t(&ctx, "form-files")) }
+                p.warning { (st.t(&ctx, "form-files-metadata")) }
+                input #file type="file" name="file" multiple;
+                p { button type="submit" { (st.t(&ctx, "reply-button")) } }
+            }
+        }
+        section.actions {
+            form method="post" action="/r/salir" {
+                button type="submit" { (st.t(&ctx, "logout")) }
+            }
+            p { a href="/r/retirar" { (st.t(&ctx, "withdraw-link")) } }
+        }
+    };
+    Ok(page(&st, &ctx, &st.t(&ctx, "thread-title"), body))
+}
+
+pub async fn reply(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    mp: Result<Multipart, MultipartRejection>,
+) -> Page {
+    let s = session(&st, &ctx)?;
+    let (thread, secret) = reporter_keys(&s).ok_or_else(|| Redirect::to("/r").into_response())?;
+    let mp = mp.map_err(|_| fail(&st, &ctx, WebError::new(StatusCode::BAD_REQUEST, "err-form")))?;
+    let draft = st
+        .saadd
+        .begin_reply(thread, Slot::Reporter, &secret)
+        .await
+        .map_err(|e| fail(&st, &ctx, e))?;
+    let f = form::read(&st.saadd, mp, || st.saadd.reply_sink(&draft)).await;
+    if let Some(err) = f.error {
+        let _ = st.saadd.discard(thread, f.files);
+        return Err(err.page(&st, &ctx));
+    }
+    let text = f.text.unwrap_or_default();
+    if let Err(e) = st
+        .saadd
+        .post(draft, Slot::Reporter, &secret, "", &text, f.files)
+        .await
+    {
+        let _ = st.saadd.sweep_orphan_chunks();
+        return Err(fail(&st, &ctx, e));
+    }
+    Ok(Redirect::to("/r/hilo").into_response())
+}
+
+pub async fn download(State(st): State<AppState>, ctx: Ctx, Path(att): Path<String>) -> Page {
+    let s = session(&st, &ctx)?;
+    let (thread, secret) = reporter_keys(&s).ok_or_else(|| Redirect::to("/r").into_response())?;
+    let att = Id::from_hex(&att).ok_or_else(|| fail(&st, &ctx, SaaddError::NotFound))?;
+    super::download::respond(&st, &ctx, thread, att, Slot::Reporter, &secret)
+}
+
+pub async fn grant(State(st): State<AppState>, ctx: Ctx, body: Bytes) -> Page {
+    let s = session(&st, &ctx)?;
+    let (thread, secret) = reporter_keys(&s).ok_or_else(|| Redirect::to("/r").into_response())?;
+    let pairs = form_pairs(&body);
+    let ids: Vec<Id> = pairs
+        .iter()
+        .filter(|(k, _)| k == "reader")
+        .filter_map(|(_, v)| Id::from_hex(v))
+        .collect();
+    st.saadd
+        .reporter_grant(thread, &secret, &ids)
+        .await
+        .map_err(|e| fail(&st, &ctx, e))?;
+    Ok(Redirect::to("/r/hilo").into_response())
+}
+
+pub async fn withdraw_form(State(st): State<AppState>, ctx: Ctx) -> Page {
+    session(&st, &ctx)?;
+    let body = html! {
+        p.warning { (st.t(&ctx, "withdraw-warning")) }
+        form method="post" action="/r/retirar" {
+            label { input type="checkbox" name="sure" value="yes" required; " " (st.t(&ctx, "withdraw-sure")) }
+            p { button.danger type="submit" { (st.t(&ctx, "withdraw-button")) } }
+        }
+        p { a href="/r/hilo" { (st.t(&ctx, "withdraw-cancel")) } }
+    };
+    Ok(page(&st, &ctx, &st.t(&ctx, "withdraw-title"), body))
+}
+
+pub async fn withdraw(State(st): State<AppState>, ctx: Ctx, body: Bytes) -> Page {
+    let s = session(&st, &ctx)?;
+    let (thread, secret) = reporter_keys(&s).ok_or_else(|| Redirect::to("/r").into_response())?;
+    let pairs = form_pairs(&body);
+    if super::field(&pairs, "sure") != Some("yes") {
+        return Err(WebError::new(StatusCode::BAD_REQUEST, "err-withdraw-unsure").page(&st, &ctx));
+    }
+    st.saadd
+        .withdraw(thread, &secret)
+        .await
+        .map_err(|e| fail(&st, &ctx, e))?;
+    if let Some(id) = ctx.cookies.get(COOKIE) {
+        st.sessions.end(id);
+    }
+    let body = html! {
+        div.notice.ok role="status" { p { (st.t(&ctx, "withdraw-done")) } }
+        p { a href="/" { (st.t(&ctx, "nav-back-home")) } }
+    };
+    let mut resp = page(&st, &ctx, &st.t(&ctx, "withdraw-title"), body);
+    resp.headers_mut()
+        .append(header::SET_COOKIE, st.cookie(COOKIE, "", "/", Some(0)));
+    Ok(resp)
+}
+
+pub async fn logout(State(st): State<AppState>, ctx: Ctx) -> Page {
+    if let Some(id) = ctx.cookies.get(COOKIE) {
+        st.sessions.end(id);
+    }
+    let body = html! {
+        div.notice.ok role="status" { p { (st.t(&ctx, "logout-done")) } }
+        p { a href="/" { (st.t(&ctx, "nav-back-home")) } }
+    };
+    let mut resp = page(&st, &ctx, &st.t(&ctx, "logout-title"), body);
+    resp.headers_mut()
+        .append(header::SET_COOKIE, st.cookie(COOKIE, "", "/", Some(0)));
+    Ok(resp)
+}
