@@ -6,11 +6,12 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
-pub mod core;
-pub mod store;
-pub mod platform;
-pub mod saadd;
-pub mod web;
-pub mod operator;
 pub mod cli;
 pub mod config;
+pub mod core;
+pub mod logging;
+pub mod operator;
+pub mod platform;
+pub mod saadd;
+pub mod store;
+pub mod web;

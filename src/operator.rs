@@ -70,7 +70,10 @@ pub async fn run(saadd: &Saadd, cmd: Command) -> Result<String, String> {
                 })
                 .await
                 .map_err(err)?;
-            Ok(format!("entity created: {} ({})\nreporters write at /e/{}", e.name, e.slug, e.slug))
+            Ok(format!(
+                "entity created: {} ({})\nreporters write at /e/{}",
+                e.name, e.slug, e.slug
+            ))
         }
         Command::EntityList => {
             let list = saadd.entities().map_err(err)?;
@@ -87,8 +90,8 @@ pub async fn run(saadd: &Saadd, cmd: Command) -> Result<String, String> {
             name,
         } => {
             let e = saadd.entity_by_slug(&entity).map_err(err)?;
-            let role = Role::from_key(&role)
-                .ok_or("role must be coordinator, advisor or entity-admin")?;
+            let role =
+                Role::from_key(&role).ok_or("role must be coordinator, advisor or entity-admin")?;
             let (s, password) = saadd
                 .add_staff(e.id, role, &login, &name, None)
                 .await

@@ -34,9 +34,8 @@ pub enum OpenError {
 
 /// Opens (creating if needed) the data directory and the service over it.
 pub fn open_service(data: &Path, config: &Config) -> Result<Arc<Saadd>, OpenError> {
-    create_private_dir(data).map_err(|e| {
-        OpenError::Other(format!("cannot create {}: {e}", data.display()))
-    })?;
+    create_private_dir(data)
+        .map_err(|e| OpenError::Other(format!("cannot create {}: {e}", data.display())))?;
     let store = SledStore::open(&data.join("db")).map_err(|e| match e {
         StoreError::Locked => OpenError::Locked,
         other => OpenError::Other(other.to_string()),
@@ -73,8 +72,8 @@ async fn set_up_demo(saadd: &Saadd) -> Result<Option<Vec<String>>, String> {
         .add_entity(NewEntity {
             slug: DEMO_SLUG.into(),
             name: "Secretaría de Ejemplo (demostración)".into(),
-            complaints_office: "Órgano Interno de Control de la Secretaría de Ejemplo (demostración)"
-                .into(),
+            complaints_office:
+                "Órgano Interno de Control de la Secretaría de Ejemplo (demostración)".into(),
             first_response_days: 3,
             answer_days: 10,
         })
@@ -82,7 +81,11 @@ async fn set_up_demo(saadd: &Saadd) -> Result<Option<Vec<String>>, String> {
         .map_err(|e| e.to_string())?;
     let mut lines = Vec::new();
     for (role, login, name) in [
-        (Role::Coordinator, "coordinacion", "Coordinación de Ética (demo)"),
+        (
+            Role::Coordinator,
+            "coordinacion",
+            "Coordinación de Ética (demo)",
+        ),
         (Role::Advisor, "asesoria", "Asesoría en Ética (demo)"),
     ] {
         let (_, pw) = saadd
@@ -101,10 +104,9 @@ async fn set_up_demo(saadd: &Saadd) -> Result<Option<Vec<String>>, String> {
 
 pub async fn run(data: PathBuf, args: ServeArgs) -> Result<(), String> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("BUZON_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(crate::logging::filter(
+            std::env::var("BUZON_LOG").ok().as_deref(),
+        ))
         .with_target(false)
         .without_time()
         .init();
@@ -112,7 +114,11 @@ pub async fn run(data: PathBuf, args: ServeArgs) -> Result<(), String> {
         Some(p) => Config::load(p)?,
         None => Config::default(),
     };
-    let data = config.data.clone().filter(|_| data.as_os_str() == "buzon-data").unwrap_or(data);
+    let data = config
+        .data
+        .clone()
+        .filter(|_| data.as_os_str() == "buzon-data")
+        .unwrap_or(data);
     let listen = args
         .listen
         .or(config.listen)
@@ -129,7 +135,10 @@ pub async fn run(data: PathBuf, args: ServeArgs) -> Result<(), String> {
     };
     let swept = saadd.sweep_orphan_chunks().map_err(|e| e.to_string())?;
     if swept > 0 {
-        tracing::info!(count = swept, "removed chunks of uploads that never completed");
+        tracing::info!(
+            count = swept,
+            "removed chunks of uploads that never completed"
+        );
     }
     let demo = if args.demo {
         set_up_demo(&saadd).await?
@@ -163,7 +172,9 @@ pub async fn run(data: PathBuf, args: ServeArgs) -> Result<(), String> {
         println!("  staff sign-in:  {base}/staff/login");
         match demo {
             Some(lines) => {
-                println!("  demo staff (passwords are shown only now; each must choose a new one at first sign-in):");
+                println!(
+                    "  demo staff (passwords are shown only now; each must choose a new one at first sign-in):"
+                );
                 for l in lines {
                     println!("{l}");
                 }

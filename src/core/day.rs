@@ -45,7 +45,10 @@ mod tests {
     #[test]
     fn civil_dates() {
         assert_eq!(Day(0).iso(), "1970-01-01");
-        assert_eq!(Day::from_unix_seconds(1_796_256_000 + 86_399).iso(), "2026-12-03");
+        assert_eq!(
+            Day::from_unix_seconds(1_796_256_000 + 86_399).iso(),
+            "2026-12-03"
+        );
         assert_eq!(Day(11_016).iso(), "2000-02-29");
     }
 }

@@ -737,7 +737,11 @@ impl StaffKeyRecord {
         if blake3::Hash::from(self.verifier) != blake3::Hash::from(keys.verifier) {
             return Err(EnvelopeError::Sealed);
         }
-        let k = seal::open_key(&keys.kek, &staff_aad(staff, &self.public), &self.sealed_secret)?;
+        let k = seal::open_key(
+            &keys.kek,
+            &staff_aad(staff, &self.public),
+            &self.sealed_secret,
+        )?;
         let secret = RecipientSecret::from_bytes(*k.expose());
         if secret.public() != self.public {
             return Err(EnvelopeError::Sealed);

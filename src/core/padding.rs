@@ -11,16 +11,7 @@ use super::wire::WireError;
 
 /// The frame sizes, smallest first.
 pub const BUCKETS: [usize; 10] = [
-    512,
-    1024,
-    2048,
-    4096,
-    8192,
-    16_384,
-    32_768,
-    65_536,
-    131_072,
-    262_144,
+    512, 1024, 2048, 4096, 8192, 16_384, 32_768, 65_536, 131_072, 262_144,
 ];
 
 /// The largest data that fits in the largest bucket.

@@ -318,18 +318,36 @@ mod tests {
 
     #[test]
     fn typing_back_forgives() {
-        let r = Receipt::from_random([0x3C, 0x91, 0x07, 0xEE, 0x42, 0x10, 0x88, 0x5A, 0xD3, 0x2B, 0x77, 0x01, 0xC6, 0x9F]);
+        let r = Receipt::from_random([
+            0x3C, 0x91, 0x07, 0xEE, 0x42, 0x10, 0x88, 0x5A, 0xD3, 0x2B, 0x77, 0x01, 0xC6, 0x9F,
+        ]);
         let words = r.words();
         let upper = r.phrase().to_uppercase();
         let plain_words: Vec<String> = words.iter().map(|w| fold(w)).collect();
         let no_accents = plain_words.join(" ");
         let nbsp = words.join("\u{00A0}\u{00A0} ");
-        let numbered: String = words.iter().enumerate().map(|(i, w)| format!("{}. {w}\n", i + 1)).collect();
+        let numbered: String = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| format!("{}. {w}\n", i + 1))
+            .collect();
         let joined = plain_words.join("");
-        let short: Vec<String> = plain_words.iter().map(|p| p.chars().take(4).collect()).collect();
+        let short: Vec<String> = plain_words
+            .iter()
+            .map(|p| p.chars().take(4).collect())
+            .collect();
         let short_spaced = short.join(" ");
         let combining: String = r.phrase().nfd().collect();
-        for typed in [upper, no_accents, nbsp, numbered, joined, short_spaced, combining, format!("  {}  ", *r.phrase())] {
+        for typed in [
+            upper,
+            no_accents,
+            nbsp,
+            numbered,
+            joined,
+            short_spaced,
+            combining,
+            format!("  {}  ", *r.phrase()),
+        ] {
             assert_eq!(Receipt::parse(&typed), Ok(r.clone()), "{typed:?}");
         }
     }
@@ -339,7 +357,10 @@ mod tests {
         let r = Receipt::from_random([0x11; 14]);
         let words = r.words();
         assert_eq!(Receipt::parse(&words[..9].join(" ")), Err(NotAReceipt));
-        assert_eq!(Receipt::parse(&format!("{} {}", *r.phrase(), words[0])), Err(NotAReceipt));
+        assert_eq!(
+            Receipt::parse(&format!("{} {}", *r.phrase(), words[0])),
+            Err(NotAReceipt)
+        );
         assert_eq!(Receipt::parse("hola mundo"), Err(NotAReceipt));
         assert_eq!(Receipt::parse(""), Err(NotAReceipt));
         assert_eq!(Receipt::parse(&"a".repeat(5000)), Err(NotAReceipt));

@@ -86,7 +86,10 @@ mod tests {
         let s = seal(&k, [1; 24], b"here", b"hola");
         assert_eq!(open(&k, b"here", &s).unwrap().expose(), b"hola");
         assert_eq!(open(&k, b"there", &s), Err(OpenError));
-        assert_eq!(open(&Key32::from_bytes([8; 32]), b"here", &s), Err(OpenError));
+        assert_eq!(
+            open(&Key32::from_bytes([8; 32]), b"here", &s),
+            Err(OpenError)
+        );
         let mut t = s.clone();
         *t.last_mut().unwrap() ^= 1;
         assert_eq!(open(&k, b"here", &t), Err(OpenError));

@@ -54,7 +54,10 @@ impl Status {
 
     /// The statuses reachable from `self`.
     pub fn next(self) -> Vec<Status> {
-        Status::ALL.into_iter().filter(|s| self.may_become(*s)).collect()
+        Status::ALL
+            .into_iter()
+            .filter(|s| self.may_become(*s))
+            .collect()
     }
 
     pub fn key(self) -> &'static str {

@@ -110,7 +110,11 @@ pub fn wrap(
 }
 
 /// Unwraps a key made by [`wrap`] for this secret's public key.
-pub fn unwrap(secret: &RecipientSecret, context: &[u8], wrapped: &[u8]) -> Result<Key32, OpenError> {
+pub fn unwrap(
+    secret: &RecipientSecret,
+    context: &[u8],
+    wrapped: &[u8],
+) -> Result<Key32, OpenError> {
     if wrapped.len() != WRAPPED_LEN {
         return Err(OpenError);
     }

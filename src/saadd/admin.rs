@@ -113,7 +113,11 @@ impl Saadd {
         }
         let mut b = Batch::new();
         b.put(Table::Entity, record.id.0, Self::json(&record));
-        b.put(Table::EntitySlug, record.slug.as_bytes(), record.id.0.to_vec());
+        b.put(
+            Table::EntitySlug,
+            record.slug.as_bytes(),
+            record.id.0.to_vec(),
+        );
         self.store.apply(b)?;
         self.store.flush()?;
         Ok(record)
@@ -256,27 +260,61 @@ impl Saadd {
         }
     }
 
-    /// Re-seals the staff member's key under a new password.
+    /// Sets a new password and, with it, a new key pair. The old key was
+    /// sealed under a password someone else may know (a one-time password
+    /// handed over by an admin) and old storage pages may still hold it,
+    /// so it must stop opening anything: each thread the person reads is
+    /// re-wrapped for the new key and marked to rotate at its next write.
+    /// Returns the new login (the caller replaces the session's key).
     pub async fn change_password(
         &self,
         who: &StaffLogin,
         new_password: &str,
-    ) -> Result<(), SaaddError> {
+    ) -> Result<StaffLogin, SaaddError> {
         if !password_is_strong(new_password, &[&who.staff.login, &who.staff.display_name]) {
             return Err(SaaddError::WeakPassword);
         }
-        let key = self
-            .seal_staff_key(who.staff.id, &who.secret, new_password)
-            .await?;
+        let staff = who.staff.id;
+        let secret = RecipientSecret::from_bytes(self.random());
+        let key = self.seal_staff_key(staff, &secret, new_password).await?;
         let _w = self.writes.lock().await;
-        let mut record = self.staff(who.staff.id)?;
+        let mut record = self.staff(staff)?;
+        if !record.active {
+            return Err(SaaddError::NotFound);
+        }
+        let slot = Slot::Staff(staff);
+        let mut b = Batch::new();
+        for (_, v) in self.store.scan(Table::Thread, &[], 10_000_000)? {
+            let t: super::ThreadRecord =
+                serde_json::from_slice(&v).map_err(|_| SaaddError::Corrupt("thread"))?;
+            if !t.readers.contains(&staff) {
+                continue;
+            }
+            let Ok((mut t, keys)) = self.keys(t.id, slot, &who.secret) else {
+                continue;
+            };
+            let sk = self.storage_key(t.id)?;
+            self.put_wrap(
+                &mut b,
+                &sk,
+                t.id,
+                slot,
+                t.epoch,
+                &secret.public(),
+                keys.current_key(),
+            )?;
+            t.rotate = true;
+            b.put(Table::Thread, t.id.0, Self::json(&t));
+        }
         record.key = hex::encode(key.encode());
         record.must_change_password = false;
-        let mut b = Batch::new();
         b.put(Table::Staff, record.id.0, Self::json(&record));
         self.store.apply(b)?;
         self.store.flush()?;
-        Ok(())
+        Ok(StaffLogin {
+            staff: record,
+            secret,
+        })
     }
 
     /// Takes a staff member's access away from every thread: wraps deleted,

@@ -53,10 +53,14 @@ impl fmt::Display for SaaddError {
             SaaddError::NotFound => f.write_str("not found"),
             SaaddError::NoReader => f.write_str("no reader would remain"),
             SaaddError::EmptyMessage => f.write_str("empty message"),
-            SaaddError::MessageTooLong { limit } => write!(f, "message longer than {limit} characters"),
+            SaaddError::MessageTooLong { limit } => {
+                write!(f, "message longer than {limit} characters")
+            }
             SaaddError::NulInMessage => f.write_str("NUL character in message"),
             SaaddError::NotText => f.write_str("message is not UTF-8 text"),
-            SaaddError::AttachmentTooLarge { limit } => write!(f, "attachment larger than {limit} bytes"),
+            SaaddError::AttachmentTooLarge { limit } => {
+                write!(f, "attachment larger than {limit} bytes")
+            }
             SaaddError::TooManyAttachments { limit } => write!(f, "more than {limit} attachments"),
             SaaddError::ThreadFull { limit } => write!(f, "thread has {limit} messages"),
             SaaddError::WrongReceipt => f.write_str("wrong receipt"),

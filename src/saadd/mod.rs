@@ -12,20 +12,20 @@ mod kdf;
 mod records;
 mod threads;
 
+pub use admin::{NewEntity, password_is_strong};
 pub use error::SaaddError;
 pub use kdf::KdfLimiter;
-pub use admin::{NewEntity, password_is_strong};
 pub use records::{EntityRecord, Role, StaffRecord, ThreadRecord};
 pub use threads::{
-    AttachmentReader, AttachmentSink, FinishedAttachment, NewThread, ReplyDraft, ShownMessage, StaffLogin,
-    Submitted, ThreadView,
+    AttachmentReader, AttachmentSink, FinishedAttachment, NewThread, ReplyDraft, ShownMessage,
+    StaffLogin, Submitted, ThreadView,
 };
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::core::receipt::{KdfCost, RECEIPT_COST};
 use crate::core::envelope::STAFF_COST;
+use crate::core::receipt::{KdfCost, RECEIPT_COST};
 use crate::platform::{Clock, Entropy};
 use crate::store::Store;
 

@@ -113,7 +113,11 @@ impl AttachmentSink {
         )
         .map_err(|_| SaaddError::Corrupt("chunk"))?;
         let mut b = Batch::new();
-        b.put(Table::Chunk, chunk_key(self.thread, self.id, self.chunks), record);
+        b.put(
+            Table::Chunk,
+            chunk_key(self.thread, self.id, self.chunks),
+            record,
+        );
         self.store.apply(b)?;
         self.chunks += 1;
         self.buf.clear();
@@ -137,9 +141,15 @@ impl AttachmentSink {
             chunks: self.chunks,
         };
         let nonce = crate::platform::random(self.entropy.as_ref());
-        let record =
-            envelope::seal_attachment_meta(&self.tk, self.thread, self.id, self.epoch, &meta, nonce)
-                .map_err(|_| SaaddError::Corrupt("attachment"))?;
+        let record = envelope::seal_attachment_meta(
+            &self.tk,
+            self.thread,
+            self.id,
+            self.epoch,
+            &meta,
+            nonce,
+        )
+        .map_err(|_| SaaddError::Corrupt("attachment"))?;
         Ok(FinishedAttachment {
             id: self.id,
             record,
@@ -203,7 +213,7 @@ fn pair_key(a: &[u8], b: &[u8]) -> Vec<u8> {
     k
 }
 
-fn wrap_key(thread: Id, slot: &Slot) -> Vec<u8> {
+pub(super) fn wrap_key(thread: Id, slot: &Slot) -> Vec<u8> {
     pair_key(&thread.0, &slot.encode())
 }
 
@@ -251,7 +261,7 @@ impl Saadd {
             .ok_or(SaaddError::NotFound)
     }
 
-    fn storage_key(&self, thread: Id) -> Result<Key32, SaaddError> {
+    pub(super) fn storage_key(&self, thread: Id) -> Result<Key32, SaaddError> {
         let bytes = self
             .store
             .get(Table::Vault, &thread.0)?
@@ -279,7 +289,7 @@ impl Saadd {
         }
     }
 
-    fn put_wrap(
+    pub(super) fn put_wrap(
         &self,
         b: &mut Batch,
         sk: &Key32,
@@ -415,7 +425,15 @@ impl Saadd {
         };
         let mut b = Batch::new();
         b.put(Table::Vault, thread.0, sk.expose().to_vec());
-        self.put_wrap(&mut b, &sk, thread, Slot::Reporter, 0, &record.reporter_key, &new.tk)?;
+        self.put_wrap(
+            &mut b,
+            &sk,
+            thread,
+            Slot::Reporter,
+            0,
+            &record.reporter_key,
+            &new.tk,
+        )?;
         for s in &shown {
             let public = super::admin::staff_key_record(s)?.public;
             self.put_wrap(&mut b, &sk, thread, Slot::Staff(s.id), 0, &public, &new.tk)?;
@@ -432,15 +450,20 @@ impl Saadd {
             author: Author::Reporter,
             day: today,
         };
-        let msg = envelope::seal_message(&new.tk, &place, &body, self.random())
-            .map_err(|_| SaaddError::MessageTooLong {
+        let msg = envelope::seal_message(&new.tk, &place, &body, self.random()).map_err(|_| {
+            SaaddError::MessageTooLong {
                 limit: self.limits.message_chars,
-            })?;
+            }
+        })?;
         b.put(Table::Message, seq_key(thread, 0), msg);
         for a in attachments {
             b.put(Table::Attachment, pair_key(&thread.0, &a.id.0), a.record);
         }
-        b.put(Table::EntityThread, pair_key(&entity.0, &thread.0), Vec::new());
+        b.put(
+            Table::EntityThread,
+            pair_key(&entity.0, &thread.0),
+            Vec::new(),
+        );
         b.put(Table::ReceiptIndex, index, thread.0.to_vec());
         b.put(Table::Thread, thread.0, Self::json(&record));
         self.store.apply(b)?;
@@ -484,7 +507,7 @@ impl Saadd {
 
     /// Unwraps the caller's thread key and follows the epoch links back.
     /// This is the access check: without a wrap for this key, nothing opens.
-    fn keys(
+    pub(super) fn keys(
         &self,
         thread: Id,
         slot: Slot,
@@ -507,7 +530,10 @@ impl Saadd {
         while keys.oldest() > 0 {
             let link = self
                 .store
-                .get(Table::Link, &pair_key(&thread.0, &keys.oldest().to_be_bytes()))?
+                .get(
+                    Table::Link,
+                    &pair_key(&thread.0, &keys.oldest().to_be_bytes()),
+                )?
                 .ok_or(SaaddError::Corrupt("epoch link"))?;
             keys.follow_link(thread, &link)
                 .map_err(|_| SaaddError::Corrupt("epoch link"))?;
@@ -629,7 +655,15 @@ impl Saadd {
         for (k, _) in self.store.scan(Table::Wrap, &thread.0, SCAN_LIMIT)? {
             b.delete(Table::Wrap, k);
         }
-        self.put_wrap(b, &sk, thread, Slot::Reporter, epoch, &record.reporter_key, &tk)?;
+        self.put_wrap(
+            b,
+            &sk,
+            thread,
+            Slot::Reporter,
+            epoch,
+            &record.reporter_key,
+            &tk,
+        )?;
         let mut still = Vec::new();
         for id in &record.readers {
             if let Some(public) = self.staff_public(*id)? {
@@ -883,8 +917,11 @@ impl Saadd {
     ) -> Result<(), SaaddError> {
         self.require_role(coordinator, Role::Coordinator)?;
         let _w = self.writes.lock().await;
-        let (mut record, keys) =
-            self.keys(thread, Slot::Staff(coordinator.staff.id), &coordinator.secret)?;
+        let (mut record, keys) = self.keys(
+            thread,
+            Slot::Staff(coordinator.staff.id),
+            &coordinator.secret,
+        )?;
         if !record.advisors.contains(&advisor) {
             return Err(SaaddError::NotFound);
         }
@@ -984,15 +1021,24 @@ impl Saadd {
     /// Removes the chunks of attachments that will not be committed (the
     /// form they came with was refused).
     pub fn discard(&self, thread: Id, files: Vec<FinishedAttachment>) -> Result<(), SaaddError> {
-        for f in files {
-            delete_chunks(self.store.as_ref(), thread, f.id)?;
+        let ids: Vec<Id> = files.iter().map(|f| f.id).collect();
+        self.discard_ids(thread, &ids)
+    }
+
+    /// Removes the chunks of these attachments (a commit that failed).
+    /// Only this request's own uploads: other uploads may be in progress.
+    pub fn discard_ids(&self, thread: Id, ids: &[Id]) -> Result<(), SaaddError> {
+        for id in ids {
+            delete_chunks(self.store.as_ref(), thread, *id)?;
         }
         self.store.flush()?;
         Ok(())
     }
 
     /// Removes chunks whose attachment record was never committed (an
-    /// upload cut off, a refused form). Needs no key. Returns the count.
+    /// upload cut off by a crash). Needs no key. Returns the count. Run
+    /// only at start-up, before any upload can be in progress: during
+    /// service it would take the chunks of uploads still arriving.
     pub fn sweep_orphan_chunks(&self) -> Result<usize, SaaddError> {
         let mut b = Batch::new();
         let mut n = 0;

@@ -124,7 +124,10 @@ mod tests {
         b.put(Table::Message, b"aa", b"3".to_vec());
         store.apply(b).unwrap();
         store.flush().unwrap();
-        assert_eq!(store.get(Table::Thread, b"aa").unwrap(), Some(b"1".to_vec()));
+        assert_eq!(
+            store.get(Table::Thread, b"aa").unwrap(),
+            Some(b"1".to_vec())
+        );
         let all = store.scan(Table::Thread, b"a", 10).unwrap();
         assert_eq!(all.len(), 2);
         assert_eq!(all[0].0, b"aa".to_vec());
@@ -133,7 +136,10 @@ mod tests {
         d.delete(Table::Thread, b"aa");
         store.apply(d).unwrap();
         assert_eq!(store.get(Table::Thread, b"aa").unwrap(), None);
-        assert_eq!(store.get(Table::Message, b"aa").unwrap(), Some(b"3".to_vec()));
+        assert_eq!(
+            store.get(Table::Message, b"aa").unwrap(),
+            Some(b"3".to_vec())
+        );
     }
 
     #[test]

@@ -19,6 +19,12 @@ impl SledStore {
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(64 * 1024 * 1024)
+            // sled writes any log item over a quarter of a segment to its
+            // own file under `blobs/`, whose name and timestamps would tell
+            // when it was written. 16 MiB segments put that threshold at
+            // 4 MiB, far above any record we store (the largest is a
+            // 256 KiB message frame); a test checks `blobs/` stays empty.
+            .segment_size(16 * 1024 * 1024)
             // Background flushes are kept as a backstop; acknowledged
             // writes never rely on them.
             .flush_every_ms(Some(1000))

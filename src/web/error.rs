@@ -68,9 +68,11 @@ impl From<SaaddError> for WebError {
             E::NotFound => (StatusCode::NOT_FOUND, "err-not-found", None),
             E::NoReader => (StatusCode::BAD_REQUEST, "err-no-reader", None),
             E::EmptyMessage => (StatusCode::BAD_REQUEST, "err-empty", None),
-            E::MessageTooLong { limit } => {
-                (StatusCode::PAYLOAD_TOO_LARGE, "err-too-long", Some(limit as u64))
-            }
+            E::MessageTooLong { limit } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "err-too-long",
+                Some(limit as u64),
+            ),
             E::NulInMessage => (StatusCode::BAD_REQUEST, "err-nul", None),
             E::NotText => (StatusCode::BAD_REQUEST, "err-not-text", None),
             E::AttachmentTooLarge { limit } => (
@@ -83,9 +85,11 @@ impl From<SaaddError> for WebError {
                 "err-too-many-attachments",
                 Some(limit as u64),
             ),
-            E::ThreadFull { limit } => {
-                (StatusCode::BAD_REQUEST, "err-thread-full", Some(u64::from(limit)))
-            }
+            E::ThreadFull { limit } => (
+                StatusCode::BAD_REQUEST,
+                "err-thread-full",
+                Some(u64::from(limit)),
+            ),
             E::WrongReceipt => (StatusCode::UNAUTHORIZED, "err-wrong-receipt", None),
             E::WrongLogin => (StatusCode::UNAUTHORIZED, "err-wrong-login", None),
             E::Busy => (StatusCode::TOO_MANY_REQUESTS, "err-busy", None),

@@ -101,10 +101,7 @@ impl I18n {
     pub fn keys(src: &str) -> Vec<String> {
         src.lines()
             .filter(|l| {
-                l.chars()
-                    .next()
-                    .is_some_and(|c| c.is_ascii_alphabetic())
-                    && l.contains(" =")
+                l.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && l.contains(" =")
             })
             .filter_map(|l| l.split(" =").next())
             .map(|k| k.trim().to_owned())

@@ -165,7 +165,10 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(reporter::home))
         .route("/e/{slug}", get(reporter::entity))
         .route("/e/{slug}/enviar", post(reporter::submit))
-        .route("/r", get(reporter::return_form).post(reporter::return_login))
+        .route(
+            "/r",
+            get(reporter::return_form).post(reporter::return_login),
+        )
         .route(
             "/r/recibo",
             get(reporter::receipt).post(reporter::confirm_receipt),
@@ -182,7 +185,10 @@ pub fn router(state: AppState) -> Router {
         .route("/staff", get(staff::dashboard))
         .route("/staff/login", get(staff::login_form).post(staff::login))
         .route("/staff/salir", post(staff::logout))
-        .route("/staff/clave", get(staff::password_form).post(staff::password))
+        .route(
+            "/staff/clave",
+            get(staff::password_form).post(staff::password),
+        )
         .route("/staff/t/{id}", get(staff::thread))
         .route("/staff/t/{id}/responder", post(staff::reply))
         .route("/staff/t/{id}/estado", post(staff::status))

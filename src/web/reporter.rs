@@ -242,7 +242,13 @@ pub async fn submit(
         .saadd
         .entity_by_slug(&slug)
         .map_err(|e| fail(&st, &ctx, e))?;
-    let mp = mp.map_err(|_| fail(&st, &ctx, WebError::new(StatusCode::BAD_REQUEST, "err-form")))?;
+    let mp = mp.map_err(|_| {
+        fail(
+            &st,
+            &ctx,
+            WebError::new(StatusCode::BAD_REQUEST, "err-form"),
+        )
+    })?;
     let new = st.saadd.begin_thread();
     let f: MessageForm = form::read(&st.saadd, mp, || st.saadd.new_thread_sink(&new)).await;
     let kind = match f.field("kind") {
@@ -264,14 +270,16 @@ pub async fn submit(
         text: f.text.clone().unwrap_or_default(),
         excluded: excluded.clone(),
     };
-    let error = f.error.or_else(|| {
-        (excluded.len() == coordinators.len()).then(|| SaaddError::NoReader.into())
-    });
+    let error = f
+        .error
+        .or_else(|| (excluded.len() == coordinators.len()).then(|| SaaddError::NoReader.into()));
     if let Some(err) = error {
         let _ = st.saadd.discard(new.id, f.files);
         return Err(refuse_form(&st, &ctx, &entity, &draft, err));
     }
     let text = f.text.unwrap_or_default();
+    let thread = new.id;
+    let ids: Vec<Id> = f.files.iter().map(|a| a.id).collect();
     let submitted = st
         .saadd
         .submit(entity.id, kind, &text, &excluded, new, f.files)
@@ -279,7 +287,7 @@ pub async fn submit(
     let submitted = match submitted {
         Ok(s) => s,
         Err(e) => {
-            let _ = st.saadd.sweep_orphan_chunks();
+            let _ = st.saadd.discard_ids(thread, &ids);
             return Err(refuse_form(&st, &ctx, &entity, &draft, e.into()));
         }
     };
@@ -446,7 +454,13 @@ fn readers_list(st: &AppState, ctx: &Ctx, view: &ThreadView) -> Markup {
 }
 
 /// The messages of a thread, shared with the staff view.
-pub(super) fn messages(st: &AppState, ctx: &Ctx, view: &ThreadView, base: &str, reporter: bool) -> Markup {
+pub(super) fn messages(
+    st: &AppState,
+    ctx: &Ctx,
+    view: &ThreadView,
+    base: &str,
+    reporter: bool,
+) -> Markup {
     html! {
         section.messages {
             @for m in &view.messages {
@@ -555,7 +569,13 @@ pub async fn reply(
 ) -> Page {
     let s = session(&st, &ctx)?;
     let (thread, secret) = reporter_keys(&s).ok_or_else(|| Redirect::to("/r").into_response())?;
-    let mp = mp.map_err(|_| fail(&st, &ctx, WebError::new(StatusCode::BAD_REQUEST, "err-form")))?;
+    let mp = mp.map_err(|_| {
+        fail(
+            &st,
+            &ctx,
+            WebError::new(StatusCode::BAD_REQUEST, "err-form"),
+        )
+    })?;
     let draft = st
         .saadd
         .begin_reply(thread, Slot::Reporter, &secret)
@@ -567,12 +587,13 @@ pub async fn reply(
         return Err(err.page(&st, &ctx));
     }
     let text = f.text.unwrap_or_default();
+    let ids: Vec<Id> = f.files.iter().map(|a| a.id).collect();
     if let Err(e) = st
         .saadd
         .post(draft, Slot::Reporter, &secret, "", &text, f.files)
         .await
     {
-        let _ = st.saadd.sweep_orphan_chunks();
+        let _ = st.saadd.discard_ids(thread, &ids);
         return Err(fail(&st, &ctx, e));
     }
     Ok(Redirect::to("/r/hilo").into_response())

@@ -112,7 +112,11 @@ pub async fn login(State(st): State<AppState>, ctx: Ctx, body: Bytes) -> Page {
     };
     let id = st
         .sessions
-        .create(st.random(), SessionData::Staff(Arc::new(login)), Instant::now())
+        .create(
+            st.random(),
+            SessionData::Staff(Arc::new(login)),
+            Instant::now(),
+        )
         .ok_or_else(|| fail(&st, &ctx, SaaddError::Busy))?;
     let mut resp = Redirect::to(to).into_response();
     resp.headers_mut()
@@ -170,12 +174,25 @@ pub async fn password(State(st): State<AppState>, ctx: Ctx, body: Bytes) -> Page
         let e = WebError::new(StatusCode::BAD_REQUEST, "err-password-mismatch");
         return Err(password_page(&st, &ctx, true, Some(&e)));
     }
-    if let Err(e) = st.saadd.change_password(&me, new).await {
-        return Err(password_page(&st, &ctx, true, Some(&e.into())));
-    }
-    // Other sessions of this person keep working: their unsealed key is
-    // unchanged; only the password that seals it changed.
-    Ok(Redirect::to("/staff").into_response())
+    let login = match st.saadd.change_password(&me, new).await {
+        Ok(l) => l,
+        Err(e) => return Err(password_page(&st, &ctx, true, Some(&e.into()))),
+    };
+    // The old key opens nothing any more: end every session holding it
+    // and start this one afresh with the new key.
+    st.sessions.end_staff(login.staff.id);
+    let id = st
+        .sessions
+        .create(
+            st.random(),
+            SessionData::Staff(Arc::new(login)),
+            Instant::now(),
+        )
+        .ok_or_else(|| fail(&st, &ctx, SaaddError::Busy))?;
+    let mut resp = Redirect::to("/staff").into_response();
+    resp.headers_mut()
+        .append(header::SET_COOKIE, st.cookie(COOKIE, &id, "/staff", None));
+    Ok(resp)
 }
 
 // ---------------------------------------------------------------- dashboard
@@ -339,7 +356,13 @@ pub async fn reply(
 ) -> Page {
     let me = who(&st, &ctx, false)?;
     let thread = thread_id(&st, &ctx, &id)?;
-    let mp = mp.map_err(|_| fail(&st, &ctx, WebError::new(StatusCode::BAD_REQUEST, "err-form")))?;
+    let mp = mp.map_err(|_| {
+        fail(
+            &st,
+            &ctx,
+            WebError::new(StatusCode::BAD_REQUEST, "err-form"),
+        )
+    })?;
     let slot = Slot::Staff(me.staff.id);
     let draft = st
         .saadd
@@ -352,12 +375,20 @@ pub async fn reply(
         return Err(err.page(&st, &ctx));
     }
     let text = f.text.unwrap_or_default();
+    let ids: Vec<Id> = f.files.iter().map(|a| a.id).collect();
     if let Err(e) = st
         .saadd
-        .post(draft, slot, &me.secret, &me.staff.display_name, &text, f.files)
+        .post(
+            draft,
+            slot,
+            &me.secret,
+            &me.staff.display_name,
+            &text,
+            f.files,
+        )
         .await
     {
-        let _ = st.saadd.sweep_orphan_chunks();
+        let _ = st.saadd.discard_ids(thread, &ids);
         return Err(fail(&st, &ctx, e));
     }
     Ok(Redirect::to(&format!("/staff/t/{}", thread.hex())).into_response())

@@ -1,0 +1,30 @@
+//! Log configuration, safe by construction: whatever level an operator
+//! asks for, the modules that would log a client's address (axum's accept
+//! loop logs `connection 1.2.3.4:5678 accepted` at TRACE) stay off.
+//! buzon's own log lines carry counts and error kinds, never user data.
+
+use tracing_subscriber::EnvFilter;
+
+/// Directives always appended: they win over the operator's.
+const ALWAYS_OFF: &[&str] = &[
+    "axum::serve=off",
+    "hyper::server=off",
+    "hyper_util::server=off",
+];
+
+/// The filter for `requested` (e.g. the `BUZON_LOG` variable), default `info`.
+pub fn filter(requested: Option<&str>) -> EnvFilter {
+    let mut spec = requested.unwrap_or("info").to_owned();
+    for d in ALWAYS_OFF {
+        spec.push(',');
+        spec.push_str(d);
+    }
+    EnvFilter::try_new(&spec).unwrap_or_else(|_| {
+        let mut fallback = String::from("info");
+        for d in ALWAYS_OFF {
+            fallback.push(',');
+            fallback.push_str(d);
+        }
+        EnvFilter::new(fallback)
+    })
+}
