@@ -190,7 +190,7 @@ fn segment_from(
         .filter(|(_, p)| rest.starts_with(p.as_str()))
         .map(|(i, p)| (p.len(), i as u16))
         .collect();
-    full.sort_by(|a, b| b.0.cmp(&a.0));
+    full.sort_by_key(|f| std::cmp::Reverse(f.0));
     for (len, idx) in full {
         if let Some(mut tail) = segment_from(token, pos + len, budget - 1, dead) {
             tail.insert(0, idx);

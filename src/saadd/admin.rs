@@ -325,7 +325,7 @@ impl Saadd {
                 serde_json::from_slice(&v).map_err(|_| SaaddError::Corrupt("thread"))?;
             let reader = t.readers.contains(&staff);
             let listed = t.shown.contains(&staff) || t.advisors.contains(&staff);
-            if !reader && !(forget && listed) {
+            if !(reader || forget && listed) {
                 continue;
             }
             let mut k = t.id.0.to_vec();

@@ -289,6 +289,9 @@ impl Saadd {
         }
     }
 
+    // Each argument is one coordinate of the wrap (where, for whom, which
+    // key); bundling them would only rename the list.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn put_wrap(
         &self,
         b: &mut Batch,

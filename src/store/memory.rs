@@ -28,7 +28,7 @@ impl Store for MemoryStore {
         table: Table,
         prefix: &[u8],
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    ) -> Result<super::Entries, StoreError> {
         let p = full_key(table, prefix);
         Ok(self
             .map()

@@ -89,17 +89,15 @@ impl Batch {
     }
 }
 
+/// Key-value pairs returned by a scan, keys without the table byte.
+pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// The storage the services use.
 pub trait Store: Send + Sync + 'static {
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// Up to `limit` entries whose key starts with `prefix`, in key order,
     /// keys returned without the table byte.
-    fn scan(
-        &self,
-        table: Table,
-        prefix: &[u8],
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    fn scan(&self, table: Table, prefix: &[u8], limit: usize) -> Result<Entries, StoreError>;
     /// Applies every write of `batch` atomically.
     fn apply(&self, batch: Batch) -> Result<(), StoreError>;
     /// Returns once everything applied so far is on disk.

@@ -61,7 +61,7 @@ impl Store for SledStore {
         table: Table,
         prefix: &[u8],
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    ) -> Result<super::Entries, StoreError> {
         let mut out = Vec::new();
         for item in self.db.scan_prefix(full_key(table, prefix)).take(limit) {
             let (k, v) = item.map_err(engine)?;

@@ -370,8 +370,11 @@ pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
 }
 
+/// One corpus line: (kind, lang, body).
+pub type Line = (String, String, String);
+
 /// Corpus lines: (kind, lang, body).
-pub fn corpus(path: &Path) -> Vec<(String, String, String)> {
+pub fn corpus(path: &Path) -> Vec<Line> {
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
@@ -388,7 +391,7 @@ pub fn corpus(path: &Path) -> Vec<(String, String, String)> {
 }
 
 /// Our fixtures, plus the shared corpus when present (required in CI).
-pub fn all_corpora() -> Vec<(String, Vec<(String, String, String)>)> {
+pub fn all_corpora() -> Vec<(String, Vec<Line>)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut out = vec![(
         "tests/fixtures/saadd.jsonl".to_owned(),

@@ -1,0 +1,212 @@
+//! Pages and their headers, the translation catalogue, and bad input:
+//! every refusal is a 4xx page with a human sentence in the page's
+//! language, never a 5xx or a reset.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use buzon::core::status::Status;
+use buzon::web::i18n::{EN, ES, I18n};
+use common::*;
+
+#[test]
+fn catalogues_have_the_same_keys_and_every_key_used_exists() {
+    let es: BTreeSet<String> = I18n::keys(ES).into_iter().collect();
+    let en: BTreeSet<String> = I18n::keys(EN).into_iter().collect();
+    assert_eq!(
+        es.symmetric_difference(&en).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "es.ftl and en.ftl differ"
+    );
+    let not_keys = [
+        "no-referrer",
+        "no-store",
+        "cross-site",
+        "same-site",
+        "sec-fetch-site",
+        "permissions-policy",
+        "cross-origin-opener-policy",
+        "cross-origin-resource-policy",
+        "same-origin",
+        "x-download-options",
+        "current-password",
+        "new-password",
+        "from-reporter",
+        "from-staff",
+        "entity-admin",
+        "es-mx",
+        "utf-8",
+    ];
+    let lit = regex::Regex::new(r#""([a-z]+(?:-[a-z0-9]+)+)""#).unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
+    let mut used = BTreeSet::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "rs") {
+            for c in lit.captures_iter(&std::fs::read_to_string(&p).unwrap()) {
+                if !not_keys.contains(&&c[1]) {
+                    used.insert(c[1].to_owned());
+                }
+            }
+        }
+    }
+    for s in Status::ALL {
+        used.insert(format!("status-{}", s.key().replace('_', "-")));
+    }
+    for r in ["coordinator", "advisor", "entity-admin"] {
+        used.insert(format!("role-{r}"));
+    }
+    let missing: Vec<&String> = used.iter().filter(|k| !es.contains(*k)).collect();
+    assert!(
+        missing.is_empty(),
+        "keys used but not in the catalogue: {missing:?}"
+    );
+    assert!(I18n::load().is_ok());
+}
+
+fn check_headers(r: &Resp, what: &str) {
+    let h = &r.headers;
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(csp.starts_with("default-src 'none'"), "{what}: CSP");
+    assert!(csp.contains("frame-ancestors 'none'"));
+    assert_eq!(h["referrer-policy"], "no-referrer", "{what}");
+    assert_eq!(h["x-content-type-options"], "nosniff", "{what}");
+    assert!(h.get("server").is_none(), "{what}: Server header");
+    assert_eq!(h["cache-control"], "no-store", "{what}");
+    let body = r.body.to_lowercase();
+    assert!(!body.contains("<script"), "{what}: script");
+    let ext = regex::Regex::new(r#"(src|href|action)="(https?:)?//"#).unwrap();
+    assert!(!ext.is_match(&body), "{what}: external resource");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_headers_and_refusals() {
+    let server = TestServer::start().await;
+    let _fx = fixture(&server.saadd).await;
+    let base = server.base.clone();
+    let mut b = Browser::new(&base);
+
+    for path in [
+        "/",
+        "/e/sej",
+        "/r",
+        "/staff/login",
+        "/no-such-page",
+        "/e/nadie",
+    ] {
+        let r = b.get(path).await;
+        check_headers(&r, path);
+        assert!(r.status == 200 || r.status == 404, "{path}: {}", r.status);
+    }
+    let r = b.get("/no-such-page").await;
+    assert_eq!(r.status, 404);
+    assert!(r.body.contains("No encontramos"));
+
+    // English by link, remembered by a cookie.
+    let r = b.get("/?lang=en").await;
+    assert!(r.body.contains("lang=\"en\""));
+    assert!(b.cookies.contains_key("lang"));
+    let r = b.get("/no-such-page").await;
+    assert!(r.body.contains("We could not find"), "English error page");
+    b.cookies.remove("lang");
+
+    // Not a multipart body where one is expected.
+    let r = b.post_form("/e/sej/enviar", &[("message", "hola")]).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("No pudimos leer el formulario"));
+
+    // Every reader excluded.
+    let r = b
+        .post_multipart(
+            "/e/sej/enviar",
+            &[("kind", "claim")],
+            "Un mensaje válido",
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("Dejaste fuera a todas"));
+    assert!(
+        r.body.contains("Un mensaje válido"),
+        "the text typed is kept"
+    );
+
+    // Not UTF-8.
+    let form = reqwest::multipart::Form::new()
+        .text("kind", "question")
+        .part(
+            "message",
+            reqwest::multipart::Part::bytes(vec![0xff, 0xfe, 0x41]),
+        );
+    let r = b
+        .http
+        .post(format!("{base}/e/sej/enviar"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    // A cross-site form post is refused.
+    let r = b
+        .http
+        .post(format!("{base}/r"))
+        .header("sec-fetch-site", "cross-site")
+        .body("receipt=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    // Reporter pages without a session.
+    for path in ["/r/hilo", "/r/recibo", "/r/retirar", "/r/adjunto/00"] {
+        let r = b.get(path).await;
+        assert_eq!(r.status, 401, "{path}");
+        assert!(r.body.contains("Tu sesión terminó"));
+    }
+    // Staff pages without a session go to the login page.
+    let r = b.get("/staff/t/00112233445566778899aabbccddeeff").await;
+    assert_eq!(r.status, 303);
+    assert_eq!(r.location.as_deref(), Some("/staff/login"));
+    // A wrong staff login.
+    let r = b
+        .post_form(
+            "/staff/login",
+            &[("login", "coord-a"), ("password", "nope")],
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("no son correctos"));
+    // With a session: a bad id is a 404 page, not a crash.
+    b.staff_login("coord-a").await;
+    for path in [
+        "/staff/t/zzz",
+        "/staff/t/00112233445566778899aabbccddeeff",
+        "/staff/t/00/adjunto/11",
+    ] {
+        let r = b.get(path).await;
+        assert_eq!(r.status, 404, "{path}");
+    }
+    let r = b
+        .post_form(
+            "/staff/t/00112233445566778899aabbccddeeff/estado",
+            &[("status", "bogus")],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+
+    // A body beyond every limit is refused with a status, not a 5xx.
+    let huge = vec![b'a'; 60 * 1024 * 1024];
+    let r = b
+        .http
+        .post(format!("{base}/r"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(huge)
+        .send()
+        .await;
+    if let Ok(r) = r {
+        assert!(r.status().is_client_error(), "{}", r.status());
+    }
+    let _ = server.stop().await;
+}
