@@ -27,8 +27,10 @@ err-taken = That name already exists.
 err-invalid = Some field is not valid. Check the form.
 err-internal = Something failed on our side. Your information was not sent anywhere; try again later.
 err-form = We could not read the form. Go back to the previous page and try again.
+err-form-too-large = The form is too long. Go back to the previous page and check what you entered.
 err-session-ended = Your session ended (for safety it closes after a while without activity). Sign in again with your receipt.
 err-withdraw-unsure = To withdraw the conversation, tick the confirmation box.
+err-method = That address does not accept this action. Go back to the start and use the links and buttons on the page.
 err-password-mismatch = The two passwords do not match.
 
 home-title = Ask about public ethics or report wrongdoing, anonymously

@@ -28,8 +28,10 @@ err-taken = Ese nombre ya existe.
 err-invalid = Algún dato no es válido. Revisa el formulario.
 err-internal = Algo falló de nuestro lado. Tu información no se envió a ningún lado; vuelve a intentarlo más tarde.
 err-form = No pudimos leer el formulario. Vuelve a la página anterior e inténtalo de nuevo.
+err-form-too-large = El formulario es demasiado largo. Vuelve a la página anterior y revisa lo que escribiste.
 err-session-ended = Tu sesión terminó (por seguridad se cierra tras un rato sin actividad). Vuelve a entrar con tu recibo.
 err-withdraw-unsure = Para retirar la conversación marca la casilla de confirmación.
+err-method = Esa dirección no acepta esta acción. Vuelve al inicio y usa los enlaces y botones de la página.
 err-password-mismatch = Las dos contraseñas no coinciden.
 
 home-title = Dudas y denuncias sobre ética pública, de forma anónima

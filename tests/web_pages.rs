@@ -132,6 +132,19 @@ async fn pages_headers_and_refusals() {
         "the text typed is kept"
     );
 
+    // The language link of a refused post points back at the form page,
+    // and the post-only address itself answers GET with a page, not a bare 405.
+    assert!(r.body.contains(r#"href="/e/sej?lang=en""#));
+    let r = b.get("/e/sej/enviar").await;
+    assert_eq!(r.status, 405);
+    assert!(r.body.contains("no acepta esta acción"));
+
+    // Forms without files have a small body limit.
+    let big = "x".repeat(100 * 1024);
+    let r = b.post_form("/r", &[("receipt", &big)]).await;
+    assert_eq!(r.status, 413);
+    assert!(r.body.contains("El formulario es demasiado largo"));
+
     // Not UTF-8.
     let form = reqwest::multipart::Form::new()
         .text("kind", "question")

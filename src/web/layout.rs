@@ -6,6 +6,27 @@ use maud::{DOCTYPE, Markup, html};
 
 use super::{AppState, Ctx};
 
+/// Where the language link of a page points: the page itself, or for the
+/// result of a form post (whose address only accepts POST) the page the
+/// form belongs to.
+fn lang_target(path: &str) -> &str {
+    if let Some(entity) = path.strip_suffix("/enviar") {
+        return entity;
+    }
+    if let Some(rest) = path.strip_prefix("/staff/t/") {
+        if rest.len() > 32 {
+            return path.get(..9 + 32).unwrap_or("/staff");
+        }
+        return path;
+    }
+    match path {
+        "/r/responder" | "/r/conceder" => "/r/hilo",
+        "/r/salir" => "/",
+        "/staff/salir" => "/staff/login",
+        other => other,
+    }
+}
+
 /// Wraps `body` in the common frame.
 pub fn frame(st: &AppState, ctx: &Ctx, title: &str, body: Markup) -> Markup {
     let other = ctx.lang.other();
@@ -24,7 +45,7 @@ pub fn frame(st: &AppState, ctx: &Ctx, title: &str, body: Markup) -> Markup {
                 header {
                     a.site href=(if staff { "/staff" } else { "/" }) { (st.site_name) }
                     " "
-                    a.lang href={ (ctx.path) "?lang=" (other.code()) } lang=(other.code()) hreflang=(other.code()) {
+                    a.lang href={ (lang_target(&ctx.path)) "?lang=" (other.code()) } lang=(other.code()) hreflang=(other.code()) {
                         (st.i18n.t(other, "lang-name"))
                     }
                 }

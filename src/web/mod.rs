@@ -154,6 +154,16 @@ async fn not_found(axum::extract::State(st): axum::extract::State<AppState>, ctx
     WebError::from(crate::saadd::SaaddError::NotFound).page(&st, &ctx)
 }
 
+/// Largest body of a form without files.
+pub const SMALL_FORM: usize = 64 * 1024;
+
+async fn method_not_allowed(
+    axum::extract::State(st): axum::extract::State<AppState>,
+    ctx: Ctx,
+) -> Response {
+    WebError::new(StatusCode::METHOD_NOT_ALLOWED, "err-method").page(&st, &ctx)
+}
+
 /// Largest request body: every attachment of one message at its limit,
 /// plus room for the text fields.
 pub fn body_limit(saadd: &Saadd) -> usize {
@@ -165,11 +175,14 @@ pub fn body_limit(saadd: &Saadd) -> usize {
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
-    let limit = body_limit(&state.saadd);
+    let upload = DefaultBodyLimit::max(body_limit(&state.saadd));
     Router::new()
         .route("/", get(reporter::home))
         .route("/e/{slug}", get(reporter::entity))
-        .route("/e/{slug}/enviar", post(reporter::submit))
+        .route(
+            "/e/{slug}/enviar",
+            post(reporter::submit).layer(upload),
+        )
         .route(
             "/r",
             get(reporter::return_form).post(reporter::return_login),
@@ -179,7 +192,7 @@ pub fn router(state: AppState) -> Router {
             get(reporter::receipt).post(reporter::confirm_receipt),
         )
         .route("/r/hilo", get(reporter::thread))
-        .route("/r/responder", post(reporter::reply))
+        .route("/r/responder", post(reporter::reply).layer(upload))
         .route("/r/adjunto/{att}", get(reporter::download))
         .route(
             "/r/retirar",
@@ -195,7 +208,7 @@ pub fn router(state: AppState) -> Router {
             get(staff::password_form).post(staff::password),
         )
         .route("/staff/t/{id}", get(staff::thread))
-        .route("/staff/t/{id}/responder", post(staff::reply))
+        .route("/staff/t/{id}/responder", post(staff::reply).layer(upload))
         .route("/staff/t/{id}/estado", post(staff::status))
         .route("/staff/t/{id}/asignar", post(staff::assign))
         .route("/staff/t/{id}/desasignar", post(staff::unassign))
@@ -203,7 +216,9 @@ pub fn router(state: AppState) -> Router {
         .route("/staff/t/{id}/adjunto/{att}", get(staff::download))
         .route("/static/buzon.css", get(css))
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(limit))
+        .method_not_allowed_fallback(method_not_allowed)
+        // Forms without files: a receipt, a password, a few ids.
+        .layer(DefaultBodyLimit::max(SMALL_FORM))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(300),
@@ -221,4 +236,49 @@ pub fn spawn_session_sweeper(sessions: Arc<Sessions>) {
             sessions.sweep(Instant::now());
         }
     });
+}
+
+/// A small url-encoded form, read into pairs. A body over [`SMALL_FORM`]
+/// or one that cannot be read is refused with a translated page.
+pub struct FormBody(pub zeroize::Zeroizing<Vec<(String, String)>>);
+
+impl FormBody {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        field(&self.0, name)
+    }
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+impl axum::extract::FromRequest<AppState> for FormBody {
+    type Rejection = Response;
+
+    async fn from_request(
+        req: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<FormBody, Response> {
+        let (mut parts, body) = req.into_parts();
+        let ctx = match Ctx::from_request_parts(&mut parts, state).await {
+            Ok(c) => c,
+            Err(never) => match never {},
+        };
+        let req = axum::extract::Request::from_parts(parts, body);
+        match axum::body::Bytes::from_request(req, state).await {
+            Ok(b) => Ok(FormBody(zeroize::Zeroizing::new(form_pairs(&b)))),
+            Err(rej) => {
+                let status = rej.status();
+                let key = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    "err-form-too-large"
+                } else {
+                    "err-form"
+                };
+                Err(WebError::new(status, key).page(state, &ctx))
+            }
+        }
+    }
 }

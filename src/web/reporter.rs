@@ -3,7 +3,6 @@
 
 use std::time::Instant;
 
-use axum::body::Bytes;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
@@ -14,7 +13,7 @@ use maud::{Markup, html};
 use super::form::{self, MessageForm};
 use super::layout::page;
 use super::session::{ReporterSession, SessionData};
-use super::{AppState, Ctx, WebError, form_pairs};
+use super::{AppState, Ctx, FormBody, WebError};
 use crate::core::envelope::{Author, Id, Slot};
 use crate::core::receipt::{self, Receipt};
 use crate::core::status::Kind;
@@ -360,10 +359,9 @@ pub async fn receipt(State(st): State<AppState>, ctx: Ctx) -> Page {
     }
 }
 
-pub async fn confirm_receipt(State(st): State<AppState>, ctx: Ctx, body: Bytes) -> Page {
+pub async fn confirm_receipt(State(st): State<AppState>, ctx: Ctx, form: FormBody) -> Page {
     let s = session(&st, &ctx)?;
-    let pairs = form_pairs(&body);
-    let typed = super::field(&pairs, "word").unwrap_or("");
+    let typed = form.get("word").unwrap_or("");
     let mut guard = lock(&s);
     let SessionData::Reporter(r) = &mut *guard else {
         return Ok(Redirect::to("/r").into_response());
@@ -409,9 +407,8 @@ pub async fn return_form(State(st): State<AppState>, ctx: Ctx) -> Page {
     Ok(return_page(&st, &ctx, None))
 }
 
-pub async fn return_login(State(st): State<AppState>, ctx: Ctx, body: Bytes) -> Page {
-    let pairs = zeroize::Zeroizing::new(form_pairs(&body));
-    let typed = super::field(&pairs, "receipt").unwrap_or("");
+pub async fn return_login(State(st): State<AppState>, ctx: Ctx, form: FormBody) -> Page {
+    let typed = form.get("receipt").unwrap_or("");
     match st.saadd.open_with_receipt(typed).await {
         Ok((thread, secret)) => {
             let data = SessionData::Reporter(ReporterSession {
@@ -606,14 +603,13 @@ pub async fn download(State(st): State<AppState>, ctx: Ctx, Path(att): Path<Stri
     super::download::respond(&st, &ctx, thread, att, Slot::Reporter, &secret)
 }
 
-pub async fn grant(State(st): State<AppState>, ctx: Ctx, body: Bytes) -> Page {
+pub async fn grant(State(st): State<AppState>, ctx: Ctx, form: FormBody) -> Page {
     let s = session(&st, &ctx)?;
     let (thread, secret) = reporter_keys(&s).ok_or_else(|| Redirect::to("/r").into_response())?;
-    let pairs = form_pairs(&body);
-    let ids: Vec<Id> = pairs
-        .iter()
-        .filter(|(k, _)| k == "reader")
-        .filter_map(|(_, v)| Id::from_hex(v))
+    let ids: Vec<Id> = form
+        .all("reader")
+        .into_iter()
+        .filter_map(Id::from_hex)
         .collect();
     st.saadd
         .reporter_grant(thread, &secret, &ids)
@@ -635,11 +631,10 @@ pub async fn withdraw_form(State(st): State<AppState>, ctx: Ctx) -> Page {
     Ok(page(&st, &ctx, &st.t(&ctx, "withdraw-title"), body))
 }
 
-pub async fn withdraw(State(st): State<AppState>, ctx: Ctx, body: Bytes) -> Page {
+pub async fn withdraw(State(st): State<AppState>, ctx: Ctx, form: FormBody) -> Page {
     let s = session(&st, &ctx)?;
     let (thread, secret) = reporter_keys(&s).ok_or_else(|| Redirect::to("/r").into_response())?;
-    let pairs = form_pairs(&body);
-    if super::field(&pairs, "sure") != Some("yes") {
+    if form.get("sure") != Some("yes") {
         return Err(WebError::new(StatusCode::BAD_REQUEST, "err-withdraw-unsure").page(&st, &ctx));
     }
     st.saadd

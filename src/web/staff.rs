@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::Bytes;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
@@ -14,7 +13,7 @@ use maud::html;
 use super::layout::page;
 use super::reporter::messages;
 use super::session::SessionData;
-use super::{AppState, Ctx, WebError, field, form, form_pairs};
+use super::{AppState, Ctx, FormBody, WebError, form};
 use crate::core::envelope::{Id, Slot};
 use crate::core::status::{Kind, Status};
 use crate::saadd::{Role, SaaddError, StaffLogin};
@@ -97,10 +96,9 @@ pub async fn login_form(State(st): State<AppState>, ctx: Ctx) -> Page {
     Ok(login_page(&st, &ctx, None))
 }
 
-pub async fn login(State(st): State<AppState>, ctx: Ctx, body: Bytes) -> Page {
-    let pairs = zeroize::Zeroizing::new(form_pairs(&body));
-    let name = field(&pairs, "login").unwrap_or("");
-    let password = field(&pairs, "password").unwrap_or("");
+pub async fn login(State(st): State<AppState>, ctx: Ctx, form: FormBody) -> Page {
+    let name = form.get("login").unwrap_or("");
+    let password = form.get("password").unwrap_or("");
     let login = match st.saadd.staff_login(name, password).await {
         Ok(l) => l,
         Err(e) => return Err(login_page(&st, &ctx, Some(&e.into()))),
@@ -166,11 +164,10 @@ pub async fn password_form(State(st): State<AppState>, ctx: Ctx) -> Page {
     Ok(password_page(&st, &ctx, forced, None))
 }
 
-pub async fn password(State(st): State<AppState>, ctx: Ctx, body: Bytes) -> Page {
+pub async fn password(State(st): State<AppState>, ctx: Ctx, form: FormBody) -> Page {
     let me = who(&st, &ctx, true)?;
-    let pairs = zeroize::Zeroizing::new(form_pairs(&body));
-    let new = field(&pairs, "new").unwrap_or("");
-    if Some(new) != field(&pairs, "again") {
+    let new = form.get("new").unwrap_or("");
+    if Some(new) != form.get("again") {
         let e = WebError::new(StatusCode::BAD_REQUEST, "err-password-mismatch");
         return Err(password_page(&st, &ctx, true, Some(&e)));
     }
@@ -395,22 +392,21 @@ pub async fn reply(
 }
 
 /// Runs a form action on a thread and returns to it.
-async fn action<F, Fut>(st: AppState, ctx: Ctx, id: String, body: Bytes, f: F) -> Page
+async fn action<F, Fut>(st: AppState, ctx: Ctx, id: String, form: FormBody, f: F) -> Page
 where
-    F: FnOnce(AppState, Arc<StaffLogin>, Id, Vec<(String, String)>) -> Fut,
+    F: FnOnce(AppState, Arc<StaffLogin>, Id, FormBody) -> Fut,
     Fut: std::future::Future<Output = Result<(), SaaddError>>,
 {
     let me = who(&st, &ctx, false)?;
     let thread = thread_id(&st, &ctx, &id)?;
-    let pairs = form_pairs(&body);
-    f(st.clone(), me, thread, pairs)
+    f(st.clone(), me, thread, form)
         .await
         .map_err(|e| fail(&st, &ctx, e))?;
     Ok(Redirect::to(&format!("/staff/t/{}", thread.hex())).into_response())
 }
 
-fn id_field(pairs: &[(String, String)], name: &str) -> Result<Id, SaaddError> {
-    field(pairs, name)
+fn id_field(form: &FormBody, name: &str) -> Result<Id, SaaddError> {
+    form.get(name)
         .and_then(Id::from_hex)
         .ok_or(SaaddError::NotFound)
 }
@@ -419,10 +415,11 @@ pub async fn status(
     State(st): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    body: Bytes,
+    form: FormBody,
 ) -> Page {
-    action(st, ctx, id, body, |st, me, thread, pairs| async move {
-        let to = field(&pairs, "status")
+    action(st, ctx, id, form, |st, me, thread, form| async move {
+        let to = form
+            .get("status")
             .and_then(Status::from_key)
             .ok_or(SaaddError::BadStatusChange)?;
         st.saadd.set_status(thread, &me, to).await
@@ -434,10 +431,10 @@ pub async fn assign(
     State(st): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    body: Bytes,
+    form: FormBody,
 ) -> Page {
-    action(st, ctx, id, body, |st, me, thread, pairs| async move {
-        let advisor = id_field(&pairs, "advisor")?;
+    action(st, ctx, id, form, |st, me, thread, form| async move {
+        let advisor = id_field(&form, "advisor")?;
         st.saadd.assign(thread, &me, advisor).await
     })
     .await
@@ -447,10 +444,10 @@ pub async fn unassign(
     State(st): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    body: Bytes,
+    form: FormBody,
 ) -> Page {
-    action(st, ctx, id, body, |st, me, thread, pairs| async move {
-        let advisor = id_field(&pairs, "advisor")?;
+    action(st, ctx, id, form, |st, me, thread, form| async move {
+        let advisor = id_field(&form, "advisor")?;
         st.saadd.unassign(thread, &me, advisor).await
     })
     .await
@@ -460,10 +457,10 @@ pub async fn regrant(
     State(st): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    body: Bytes,
+    form: FormBody,
 ) -> Page {
-    action(st, ctx, id, body, |st, me, thread, pairs| async move {
-        let colleague = id_field(&pairs, "coordinator")?;
+    action(st, ctx, id, form, |st, me, thread, form| async move {
+        let colleague = id_field(&form, "coordinator")?;
         st.saadd.regrant_coordinator(thread, &me, colleague).await
     })
     .await
