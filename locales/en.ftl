@@ -81,6 +81,7 @@ form-readers-help = Untick anyone who should not read it (for example, if your r
 form-files = Files (optional)
 form-files-help = Up to { $count } files of { $mib } MiB each. They are encrypted as they arrive.
 form-files-metadata = Careful: files can carry hidden data that identifies you (author, computer, location). Remove it first, or send a screenshot or clean copy.
+form-files-again = If you attached files, choose them again: the browser does not keep them when the form is shown again.
 form-submit = Send anonymously
 
 receipt-title = Your receipt

@@ -82,6 +82,7 @@ form-readers-help = Desmarca a quien no deba leerlo (por ejemplo, si tu denuncia
 form-files = Archivos (opcional)
 form-files-help = Hasta { $count } archivos de { $mib } MiB cada uno. Se cifran al recibirlos.
 form-files-metadata = Atención: los archivos pueden llevar datos ocultos que te identifiquen (autor, equipo, ubicación). Quítalos antes o envía una captura o copia limpia.
+form-files-again = Si adjuntaste archivos, vuelve a elegirlos: el navegador no los conserva al mostrar de nuevo el formulario.
 form-submit = Enviar de forma anónima
 
 receipt-title = Tu recibo

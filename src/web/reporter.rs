@@ -116,6 +116,9 @@ struct Draft {
     kind: Option<Kind>,
     text: String,
     excluded: Vec<Id>,
+    /// Files came with the refused form: browsers cannot keep a file
+    /// input's choice, so the reporter is asked to choose them again.
+    files_lost: bool,
 }
 
 fn entity_page(
@@ -169,7 +172,10 @@ fn entity_page(
         section #escribir {
             h2 { (st.t(ctx, "form-title")) }
             @if let Some(e) = error {
-                div.notice.error role="alert" { p { (e.message(st, ctx)) } }
+                div.notice.error role="alert" {
+                    p { (e.message(st, ctx)) }
+                    @if draft.files_lost { p { (st.t(ctx, "form-files-again")) } }
+                }
             }
             form method="post" action={ "/e/" (entity.slug) "/enviar" } enctype="multipart/form-data" {
                 fieldset {
@@ -268,6 +274,7 @@ pub async fn submit(
         kind: Some(kind),
         text: f.text.clone().unwrap_or_default(),
         excluded: excluded.clone(),
+        files_lost: !f.files.is_empty(),
     };
     let error = f
         .error
