@@ -270,3 +270,28 @@ async fn attachments_are_chunked_and_size_limited() {
     assert!(refused);
     big.discard().unwrap();
 }
+
+#[tokio::test]
+async fn passwords_are_compared_composed() {
+    let w = world().await;
+    let decomposed = "razo\u{301}n-cantaro-ventisca-otoñal-42";
+    w.s.add_staff(w.entity, Role::Advisor, "nfd", "nfd", Some(decomposed))
+        .await
+        .unwrap();
+    assert!(
+        w.s.staff_login("nfd", "razón-cantaro-ventisca-otoñal-42")
+            .await
+            .is_ok()
+    );
+    assert!(w.s.staff_login("nfd", decomposed).await.is_ok());
+    assert!(
+        w.s.staff_login("nfd", "razon-cantaro-ventisca-otoñal-42")
+            .await
+            .is_err()
+    );
+    let pw = w.s.generate_password();
+    assert_eq!(
+        pw.as_str(),
+        unicode_normalization::UnicodeNormalization::nfc(pw.as_str()).collect::<String>()
+    );
+}

@@ -54,6 +54,9 @@ fn catalogues_have_the_same_keys_and_every_key_used_exists() {
     for s in Status::ALL {
         used.insert(format!("status-{}", s.key().replace('_', "-")));
     }
+    for m in 1..=12 {
+        used.insert(format!("month-{m}"));
+    }
     for r in ["coordinator", "advisor", "entity-admin"] {
         used.insert(format!("role-{r}"));
     }

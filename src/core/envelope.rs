@@ -684,13 +684,17 @@ pub struct PasswordKeys {
     pub kek: Key32,
 }
 
-/// Derives [`PasswordKeys`] (one Argon2id run at `cost`).
+/// Derives [`PasswordKeys`] (one Argon2id run at `cost`). The password is
+/// composed to NFC first, so "razón" typed with a precomposed `ó` or with
+/// `o` plus a combining accent is the same password.
 pub fn password_keys(
     password: &str,
     salt: &[u8; 16],
     cost: super::receipt::KdfCost,
 ) -> Result<PasswordKeys, argon2::Error> {
-    let master = super::receipt::argon2id(password.as_bytes(), salt, cost)?;
+    use unicode_normalization::UnicodeNormalization;
+    let composed: zeroize::Zeroizing<String> = zeroize::Zeroizing::new(password.nfc().collect());
+    let master = super::receipt::argon2id(composed.as_bytes(), salt, cost)?;
     Ok(PasswordKeys {
         verifier: blake3::derive_key("buzon 2026-12 staff login verifier v1", master.as_ref()),
         kek: Key32::from_bytes(blake3::derive_key(

@@ -32,15 +32,27 @@ pub const MAX_INPUT_CHARS: usize = 400;
 /// defeat precomputation (spec/receipt.md, "Why a fixed salt").
 pub const SALT: &[u8; 16] = b"buzon/receipt/v1";
 
-fn word_list() -> &'static [&'static str; 2048] {
-    bip39::Language::Spanish.word_list()
+/// The list with each word composed (NFC). The `bip39` crate ships it
+/// decomposed (NFD, as BIP-39 specifies), which displays the same but makes
+/// "próximo" eight code points: a person typing it on a keyboard, or copying
+/// it into some editors, would produce different bytes. Shown words,
+/// generated passwords and everything compared are NFC.
+fn word_list() -> &'static [String] {
+    static LIST: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    LIST.get_or_init(|| {
+        bip39::Language::Spanish
+            .word_list()
+            .iter()
+            .map(|w| w.nfc().collect())
+            .collect()
+    })
 }
 
 /// Word `i` (taken modulo 2048) of the list, with its accents.
 pub fn word(i: u16) -> &'static str {
     word_list()
         .get(usize::from(i) % 2048)
-        .copied()
+        .map(String::as_str)
         .unwrap_or_default()
 }
 
@@ -81,7 +93,7 @@ impl Receipt {
         let list = word_list();
         self.0
             .iter()
-            .map(|i| list.get(usize::from(*i)).copied().unwrap_or(""))
+            .map(|i| list.get(usize::from(*i)).map(String::as_str).unwrap_or(""))
             .collect()
     }
 

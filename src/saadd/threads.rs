@@ -782,6 +782,12 @@ impl Saadd {
         record.messages += 1;
         record.attachments = new_total;
         record.activity = today;
+        if author == Author::Staff
+            && matches!(record.status, Status::Received | Status::Acknowledged)
+        {
+            // A reply means someone is on it; "answered" stays a decision.
+            record.status = Status::InProgress;
+        }
         b.put(Table::Thread, thread.0, Self::json(&record));
         self.store.apply(b)?;
         self.store.flush()?;

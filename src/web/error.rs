@@ -32,9 +32,11 @@ impl WebError {
     /// The sentence, in the page's language.
     pub fn message(&self, st: &AppState, ctx: &Ctx) -> String {
         match self.number {
-            Some(n) => st
-                .i18n
-                .ta(ctx.lang, self.key, &[("limit", FluentValue::from(n))]),
+            Some(n) => st.i18n.ta(
+                ctx.lang,
+                self.key,
+                &[("limit", FluentValue::from(super::grouped(n)))],
+            ),
             None => st.t(ctx, self.key),
         }
     }

@@ -154,6 +154,45 @@ async fn not_found(axum::extract::State(st): axum::extract::State<AppState>, ctx
     WebError::from(crate::saadd::SaaddError::NotFound).page(&st, &ctx)
 }
 
+/// A day as people write it: "3 de diciembre de 2026", "3 December 2026".
+pub fn date(st: &AppState, ctx: &Ctx, day: crate::core::Day) -> String {
+    let (y, m, d) = day.civil();
+    let month = st.t(ctx, &format!("month-{m}"));
+    st.i18n.ta(
+        ctx.lang,
+        "date-format",
+        &[
+            ("day", fluent_bundle::FluentValue::from(d.to_string())),
+            ("month", fluent_bundle::FluentValue::from(month)),
+            ("year", fluent_bundle::FluentValue::from(y.to_string())),
+        ],
+    )
+}
+
+/// A whole number with thousands separators ("50,000"), as both es-MX and
+/// English write it.
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Browsers ask for an icon on every visit: answer with nothing rather
+/// than a whole error page.
+async fn favicon() -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [(header::CACHE_CONTROL, "public, max-age=86400")],
+    )
+        .into_response()
+}
+
 /// Largest body of a form without files.
 pub const SMALL_FORM: usize = 64 * 1024;
 
@@ -179,10 +218,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(reporter::home))
         .route("/e/{slug}", get(reporter::entity))
-        .route(
-            "/e/{slug}/enviar",
-            post(reporter::submit).layer(upload),
-        )
+        .route("/e/{slug}/enviar", post(reporter::submit).layer(upload))
         .route(
             "/r",
             get(reporter::return_form).post(reporter::return_login),
@@ -215,6 +251,7 @@ pub fn router(state: AppState) -> Router {
         .route("/staff/t/{id}/reconceder", post(staff::regrant))
         .route("/staff/t/{id}/adjunto/{att}", get(staff::download))
         .route("/static/buzon.css", get(css))
+        .route("/favicon.ico", get(favicon))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // Forms without files: a receipt, a password, a few ids.

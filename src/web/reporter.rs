@@ -190,7 +190,7 @@ fn entity_page(
                     }
                 }
                 label for="message" { (st.t(ctx, "form-message")) }
-                p.hint { (st.i18n.ta(ctx.lang, "form-message-help", &[("limit", FluentValue::from(st.saadd.limits.message_chars as u64))])) }
+                p.hint { (st.i18n.ta(ctx.lang, "form-message-help", &[("limit", FluentValue::from(super::grouped(st.saadd.limits.message_chars as u64)))])) }
                 textarea #message name="message" rows="12" required { (draft.text) }
                 fieldset {
                     legend { (st.t(ctx, "form-readers")) }
@@ -205,7 +205,7 @@ fn entity_page(
                 label for="file" { (st.t(ctx, "form-files")) }
                 p.hint { (st.i18n.ta(ctx.lang, "form-files-help", &[
                     ("count", FluentValue::from(st.saadd.limits.attachments_per_message as u64)),
-                    ("mib", FluentValue::from(st.saadd.limits.attachment_bytes / (1024 * 1024))),
+                    ("mib", FluentValue::from((st.saadd.limits.attachment_bytes / (1024 * 1024)).to_string())),
                 ])) }
                 p.warning { (st.t(ctx, "form-files-metadata")) }
                 input #file type="file" name="file" multiple;
@@ -477,7 +477,7 @@ pub(super) fn messages(
                                 (Author::Staff, _) => (m.body.author_label),
                             }
                         }
-                        " · " time { (m.day.iso()) }
+                        " · " time datetime=(m.day.iso()) { (super::date(st, ctx, m.day)) }
                     }
                     div.text dir="auto" { (m.body.text) }
                     @if !m.body.attachments.is_empty() {
@@ -500,11 +500,9 @@ pub(super) fn messages(
 
 pub(super) fn human_size(n: u64) -> String {
     if n >= 1024 * 1024 {
-        format!("{:.1} MiB", n as f64 / (1024.0 * 1024.0))
-    } else if n >= 1024 {
-        format!("{} KiB", n.div_ceil(1024))
+        format!("{:.1} MB", n as f64 / (1024.0 * 1024.0))
     } else {
-        format!("{n} B")
+        format!("{} KB", n.div_ceil(1024).max(1))
     }
 }
 
@@ -529,7 +527,7 @@ pub async fn thread(State(st): State<AppState>, ctx: Ctx, q: axum::extract::RawQ
         dl.facts {
             dt { (st.t(&ctx, "thread-kind")) } dd { (st.t(&ctx, kind_key(r.kind))) }
             dt { (st.t(&ctx, "thread-status")) } dd { (st.t(&ctx, &status_key(r.status))) }
-            dt { (st.t(&ctx, "thread-created")) } dd { (r.created.iso()) }
+            dt { (st.t(&ctx, "thread-created")) } dd { (super::date(&st, &ctx, r.created)) }
         }
         (readers_list(&st, &ctx, &view))
         @if r.readers.is_empty() {

@@ -132,7 +132,13 @@ pub async fn logout(State(st): State<AppState>, ctx: Ctx) -> Page {
     Ok(resp)
 }
 
-fn password_page(st: &AppState, ctx: &Ctx, forced: bool, error: Option<&WebError>) -> Response {
+fn password_page(
+    st: &AppState,
+    ctx: &Ctx,
+    login: &str,
+    forced: bool,
+    error: Option<&WebError>,
+) -> Response {
     let body = html! {
         @if forced { p.warning { (st.t(ctx, "staff-password-forced")) } }
         p { (st.t(ctx, "staff-password-why")) }
@@ -140,7 +146,10 @@ fn password_page(st: &AppState, ctx: &Ctx, forced: bool, error: Option<&WebError
             div.notice.error role="alert" { p { (e.message(st, ctx)) } }
         }
         form method="post" action="/staff/clave" {
+            // Lets password managers file the new password under the right account.
+            input type="text" name="username" value=(login) autocomplete="username" hidden;
             label for="new" { (st.t(ctx, "staff-password-new")) }
+            p.hint { (st.t(ctx, "staff-password-rule")) }
             input #new type="password" name="new" autocomplete="new-password" minlength="12" required;
             label for="again" { (st.t(ctx, "staff-password-again")) }
             input #again type="password" name="again" autocomplete="new-password" minlength="12" required;
@@ -161,7 +170,7 @@ pub async fn password_form(State(st): State<AppState>, ctx: Ctx) -> Page {
         .staff(me.staff.id)
         .map(|s| s.must_change_password)
         .unwrap_or(false);
-    Ok(password_page(&st, &ctx, forced, None))
+    Ok(password_page(&st, &ctx, &me.staff.login, forced, None))
 }
 
 pub async fn password(State(st): State<AppState>, ctx: Ctx, form: FormBody) -> Page {
@@ -169,11 +178,19 @@ pub async fn password(State(st): State<AppState>, ctx: Ctx, form: FormBody) -> P
     let new = form.get("new").unwrap_or("");
     if Some(new) != form.get("again") {
         let e = WebError::new(StatusCode::BAD_REQUEST, "err-password-mismatch");
-        return Err(password_page(&st, &ctx, true, Some(&e)));
+        return Err(password_page(&st, &ctx, &me.staff.login, true, Some(&e)));
     }
     let login = match st.saadd.change_password(&me, new).await {
         Ok(l) => l,
-        Err(e) => return Err(password_page(&st, &ctx, true, Some(&e.into()))),
+        Err(e) => {
+            return Err(password_page(
+                &st,
+                &ctx,
+                &me.staff.login,
+                true,
+                Some(&e.into()),
+            ));
+        }
     };
     // The old key opens nothing any more: end every session holding it
     // and start this one afresh with the new key.
@@ -217,18 +234,18 @@ pub async fn dashboard(State(st): State<AppState>, ctx: Ctx) -> Page {
                 thead { tr {
                     th { (st.t(&ctx, "thread-kind")) }
                     th { (st.t(&ctx, "thread-status")) }
-                    th { (st.t(&ctx, "thread-created")) }
+                    th { (st.t(&ctx, "thread-received-on")) }
                     th { (st.t(&ctx, "thread-activity")) }
                     th { (st.t(&ctx, "thread-messages")) }
-                    th {}
+                    th { span.visually-hidden { (st.t(&ctx, "staff-action")) } }
                 } }
                 tbody {
                     @for t in &threads {
                         tr {
                             td { (kind_name(&st, &ctx, t.kind)) }
                             td { (status_name(&st, &ctx, t.status)) }
-                            td { (t.created.iso()) }
-                            td { (t.activity.iso()) }
+                            td { (super::date(&st, &ctx, t.created)) }
+                            td { (super::date(&st, &ctx, t.activity)) }
                             td { (t.messages) }
                             td { a href={ "/staff/t/" (t.id.hex()) } { (st.t(&ctx, "staff-open")) } }
                         }
@@ -248,7 +265,13 @@ fn thread_id(st: &AppState, ctx: &Ctx, s: &str) -> Result<Id, Response> {
     Id::from_hex(s).ok_or_else(|| fail(st, ctx, SaaddError::NotFound))
 }
 
-pub async fn thread(State(st): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Page {
+pub async fn thread(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    q: axum::extract::RawQuery,
+) -> Page {
+    let done = q.0.as_deref().is_some_and(|q| q.contains("hecho=1"));
     let me = who(&st, &ctx, false)?;
     let thread = thread_id(&st, &ctx, &id)?;
     let view = st
@@ -280,11 +303,12 @@ pub async fn thread(State(st): State<AppState>, ctx: Ctx, Path(id): Path<String>
         .filter(|id| staff.iter().any(|s| s.id == **id && s.active))
         .collect();
     let body = html! {
+        @if done { div.notice.ok role="status" { p { (st.t(&ctx, "staff-done")) } } }
         dl.facts {
             dt { (st.t(&ctx, "thread-kind")) } dd { (kind_name(&st, &ctx, r.kind)) }
             dt { (st.t(&ctx, "thread-status")) } dd { (status_name(&st, &ctx, r.status)) }
-            dt { (st.t(&ctx, "thread-created")) } dd { (r.created.iso()) }
-            dt { (st.t(&ctx, "thread-activity")) } dd { (r.activity.iso()) }
+            dt { (st.t(&ctx, "thread-received-on")) } dd { (super::date(&st, &ctx, r.created)) }
+            dt { (st.t(&ctx, "thread-activity")) } dd { (super::date(&st, &ctx, r.activity)) }
         }
         section {
             h2 { (st.t(&ctx, "thread-readers")) }
@@ -317,7 +341,7 @@ pub async fn thread(State(st): State<AppState>, ctx: Ctx, Path(id): Path<String>
                 p.hint { (st.t(&ctx, "assign-help")) }
                 @if !assignable.is_empty() {
                     form method="post" action={ (base) "/asignar" } {
-                        label for="advisor" { (st.t(&ctx, "role-advisor")) }
+                        label for="advisor" { (st.t(&ctx, "assign-advisor-label")) }
                         select #advisor name="advisor" {
                             @for a in &assignable { option value=(a.id.hex()) { (a.display_name) } }
                         }
@@ -328,7 +352,7 @@ pub async fn thread(State(st): State<AppState>, ctx: Ctx, Path(id): Path<String>
                     form.inline method="post" action={ (base) "/desasignar" } {
                         input type="hidden" name="advisor" value=(a.hex());
                         (name_of(a)) " "
-                        button type="submit" { (st.t(&ctx, "unassign-button")) }
+                        button.danger type="submit" { (st.t(&ctx, "unassign-button")) }
                     }
                 }
                 @for c in &regrantable {
@@ -342,7 +366,7 @@ pub async fn thread(State(st): State<AppState>, ctx: Ctx, Path(id): Path<String>
         }
         p { a href="/staff" { (st.t(&ctx, "nav-back-list")) } }
     };
-    Ok(page(&st, &ctx, &st.t(&ctx, "thread-title"), body))
+    Ok(page(&st, &ctx, &st.t(&ctx, "staff-thread-title"), body))
 }
 
 pub async fn reply(
@@ -402,7 +426,7 @@ where
     f(st.clone(), me, thread, form)
         .await
         .map_err(|e| fail(&st, &ctx, e))?;
-    Ok(Redirect::to(&format!("/staff/t/{}", thread.hex())).into_response())
+    Ok(Redirect::to(&format!("/staff/t/{}?hecho=1", thread.hex())).into_response())
 }
 
 fn id_field(form: &FormBody, name: &str) -> Result<Id, SaaddError> {
