@@ -909,6 +909,19 @@ fn staff_key_records() {
         let opened = decoded.open(staff, &keys).expect("opens");
         assert_eq!(opened.to_key32().expose().to_vec(), h(c, "secret"));
     }
+    for c in cases(&f, "password_forms") {
+        let keys = envelope::password_keys(s(c, "password"), &ha(c, "salt"), cost(c))
+            .map(|k| (k.verifier, k.kek.expose().to_owned()))
+            .map_err(|e| e.to_string());
+        let (verifier, kek) = check(c, keys).expect("derives");
+        assert_eq!(
+            verifier.to_vec(),
+            h(c, "verifier"),
+            "{}",
+            s(c, "description")
+        );
+        assert_eq!(kek.to_vec(), h(c, "kek"), "{}", s(c, "description"));
+    }
     for c in cases(&f, "decode") {
         let got = StaffKeyRecord::decode(&h(c, "record")).map_err(|e| wire_name(e).to_owned());
         if let Some(record) = check(c, got) {
@@ -961,11 +974,11 @@ mod printer {
         hex::encode(b)
     }
 
-    /// The list is stored in NFKD (as BIP-39 requires), so `ábaco` is
-    /// `a` + U+0301 + `baco`; names here are normalised before the search.
+    /// `receipt::word` gives each word composed (NFC); names here are
+    /// composed too before the search.
     fn index_of(word: &str) -> u16 {
         use unicode_normalization::UnicodeNormalization;
-        let word: String = word.nfkd().collect();
+        let word: String = word.nfc().collect();
         (0..2048u16)
             .find(|i| receipt::word(*i) == word)
             .unwrap_or_else(|| panic!("{word} not in the list"))
@@ -1278,7 +1291,11 @@ mod printer {
                 receipt::word(i).to_owned(),
                 "ok",
             ),
-            ("the word in NFC", "víspera".to_owned(), "ok"),
+            (
+                "the word decomposed (NFD)",
+                "vi\u{301}spera".to_owned(),
+                "ok",
+            ),
             ("upper case, no accent", "VISPERA".to_owned(), "ok"),
             ("blanks around", "  víspera\n".to_owned(), "ok"),
             ("first four letters", "visp".to_owned(), "ok"),
@@ -3016,6 +3033,38 @@ mod printer {
                 "expect": "ok",
             }));
         }
+        // The same password in other Unicode forms derives the same keys.
+        let mut forms = Vec::new();
+        let salt = fixed::<16>("staff 2 salt");
+        let c2 = KdfCost {
+            memory_kib: 8 * 1024,
+            iterations: 1,
+            lanes: 1,
+        };
+        let want =
+            envelope::password_keys("otra contraseña larga y rara", &salt, c2).expect("keys");
+        for (d, pw) in [
+            (
+                "the second record's password with ñ precomposed (U+00F1)",
+                "otra contrase\u{f1}a larga y rara",
+            ),
+            (
+                "the second record's password with ñ decomposed (n + U+0303)",
+                "otra contrasen\u{303}a larga y rara",
+            ),
+        ] {
+            let got = envelope::password_keys(pw, &salt, c2).expect("keys");
+            assert_eq!(got.verifier, want.verifier);
+            forms.push(json!({
+                "description": d,
+                "password": pw,
+                "salt": x(salt),
+                "cost": cost_json(c2),
+                "verifier": x(want.verifier),
+                "kek": x(want.kek.expose()),
+                "expect": "ok",
+            }));
+        }
         let (enc, verifier, kek) = first.expect("first");
         let mut decode = Vec::new();
         let mut add = |d: &str, rec: Vec<u8>, expect: &str| {
@@ -3105,10 +3154,11 @@ mod printer {
             "EnvelopeError::Sealed",
         );
         json!({
-            "description": "Staff key record: version (1) || salt (16) || memory KiB (u32) || iterations (u32) || lanes (u32) || verifier (32) || public key (32) || u16 length || seal(KEK, nonce, \"buzon/staff-key/v1\" || staff id || public key, X25519 secret) (72). One Argon2id run (64-byte output) gives verifier = BLAKE3 derive_key(\"buzon 2026-12 staff login verifier v1\", out) and KEK = derive_key(\"buzon 2026-12 staff key encryption v1\", out).",
+            "description": "Staff key record: version (1) || salt (16) || memory KiB (u32) || iterations (u32) || lanes (u32) || verifier (32) || public key (32) || u16 length || seal(KEK, nonce, \"buzon/staff-key/v1\" || staff id || public key, X25519 secret) (72). The password is composed to NFC first. One Argon2id run (64-byte output) gives verifier = BLAKE3 derive_key(\"buzon 2026-12 staff login verifier v1\", out) and KEK = derive_key(\"buzon 2026-12 staff key encryption v1\", out).",
             "spec": "spec/envelope.md#staff-key-record",
             "implemented_in": "src/core/envelope.rs",
             "record": records,
+            "password_forms": forms,
             "decode": decode,
             "open": open,
         })
