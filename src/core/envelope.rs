@@ -535,8 +535,13 @@ pub fn seal_attachment_meta(
     meta: &AttachmentMeta,
     nonce: [u8; seal::NONCE_LEN],
 ) -> Result<Vec<u8>, EnvelopeError> {
-    let name = meta.name.as_bytes();
-    let name = name.get(..name.len().min(MAX_NAME)).unwrap_or_default();
+    // Cut at a character boundary: a name cut inside a UTF-8 sequence
+    // would make the record unreadable.
+    let mut cut = meta.name.len().min(MAX_NAME);
+    while !meta.name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let name = meta.name.as_bytes().get(..cut).unwrap_or_default();
     let mut inner = Writer::new();
     inner
         .u8(VERSION)
@@ -777,6 +782,11 @@ impl StaffKeyRecord {
             iterations: r.u32()?,
             lanes: r.u32()?,
         };
+        // A damaged or hostile record must not make a login allocate
+        // without bound: at most 1 GiB, 10 passes, 4 lanes.
+        if cost.memory_kib > 1024 * 1024 || cost.iterations > 10 || cost.lanes > 4 {
+            return Err(WireError::TooLong);
+        }
         let verifier = r.array()?;
         let public = RecipientKey(r.array()?);
         let sealed_secret = r.var16()?.to_vec();

@@ -41,6 +41,10 @@ pub fn unpad(frame: &[u8]) -> Result<SecretBytes, WireError> {
     if zeros.iter().any(|b| *b != 0) {
         return Err(WireError::TrailingBytes);
     }
+    // One encoding per plaintext: the frame must be the smallest bucket.
+    if BUCKETS.iter().find(|b| **b >= n + 4) != Some(&frame.len()) {
+        return Err(WireError::TrailingBytes);
+    }
     Ok(SecretBytes(data.to_vec()))
 }
 

@@ -114,12 +114,8 @@ impl Receipt {
             return Err(NotAReceipt);
         }
         let folded = Zeroizing::new(fold(typed));
-        let mut out: Vec<u16> = Vec::with_capacity(WORDS);
-        for token in folded.split(' ').filter(|t| !t.is_empty()) {
-            let budget = WORDS.saturating_sub(out.len());
-            let mut words = segment(token, budget).ok_or(NotAReceipt)?;
-            out.append(&mut words);
-        }
+        let tokens: Vec<&str> = folded.split(' ').filter(|t| !t.is_empty()).collect();
+        let mut out = segment(&tokens).ok_or(NotAReceipt)?;
         let arr: [u16; WORDS] = out.as_slice().try_into().map_err(|_| NotAReceipt)?;
         out.zeroize();
         Ok(Receipt(arr))
@@ -172,27 +168,32 @@ fn plain_list() -> &'static [String] {
     PLAIN.get_or_init(|| word_list().iter().map(|w| fold(w)).collect())
 }
 
-/// Splits a run of letters into at most `budget` list words; the last may be
-/// abbreviated to four or more letters. Tries longer words first and
-/// backtracks, so a short word that starts a longer one cannot hide it;
-/// `dead` remembers (position, budget) pairs that failed, bounding the work
-/// by the input length times the budget whatever the input.
-fn segment(token: &str, budget: usize) -> Option<Vec<u16>> {
+/// Splits the typed tokens into exactly `budget` list words. Within a
+/// token, longer words are tried first; a token's last word may be cut to
+/// four or more letters. The search backtracks across tokens, so a run such
+/// as "diario" is also tried as "dia" + "rio" when only that gives ten
+/// words. `dead` remembers (token, position, budget) states that failed,
+/// bounding the work by input length × budget whatever the input.
+fn segment(tokens: &[&str]) -> Option<Vec<u16>> {
     let mut dead = std::collections::HashSet::new();
-    segment_from(token, 0, budget, &mut dead)
+    segment_from(tokens, 0, 0, WORDS, &mut dead)
 }
 
 fn segment_from(
-    token: &str,
+    tokens: &[&str],
+    ti: usize,
     pos: usize,
     budget: usize,
-    dead: &mut std::collections::HashSet<(usize, usize)>,
+    dead: &mut std::collections::HashSet<(usize, usize, usize)>,
 ) -> Option<Vec<u16>> {
+    let Some(token) = tokens.get(ti) else {
+        return (budget == 0).then(Vec::new);
+    };
     let rest = token.get(pos..)?;
     if rest.is_empty() {
-        return Some(Vec::new());
+        return segment_from(tokens, ti + 1, 0, budget, dead);
     }
-    if budget == 0 || dead.contains(&(pos, budget)) {
+    if budget == 0 || dead.contains(&(ti, pos, budget)) {
         return None;
     }
     let list = plain_list();
@@ -204,7 +205,7 @@ fn segment_from(
         .collect();
     full.sort_by_key(|f| std::cmp::Reverse(f.0));
     for (len, idx) in full {
-        if let Some(mut tail) = segment_from(token, pos + len, budget - 1, dead) {
+        if let Some(mut tail) = segment_from(tokens, ti, pos + len, budget - 1, dead) {
             tail.insert(0, idx);
             return Some(tail);
         }
@@ -212,10 +213,13 @@ fn segment_from(
     if rest.chars().count() >= 4 {
         let mut prefixed = list.iter().enumerate().filter(|(_, p)| p.starts_with(rest));
         if let (Some((i, _)), None) = (prefixed.next(), prefixed.next()) {
-            return Some(vec![i as u16]);
+            if let Some(mut tail) = segment_from(tokens, ti + 1, 0, budget - 1, dead) {
+                tail.insert(0, i as u16);
+                return Some(tail);
+            }
         }
     }
-    dead.insert((pos, budget));
+    dead.insert((ti, pos, budget));
     None
 }
 

@@ -11,6 +11,14 @@ use tokio::sync::Semaphore;
 
 use super::error::SaaddError;
 
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 pub struct KdfLimiter {
     permits: Arc<Semaphore>,
     waiting: AtomicUsize,
@@ -37,8 +45,11 @@ impl KdfLimiter {
             self.waiting.fetch_sub(1, Ordering::SeqCst);
             return Err(SaaddError::Busy);
         }
+        // Leaves the queue however the wait ends, also when the request is
+        // dropped mid-wait (a client that disconnects during a flood).
+        let waiting = Waiting(&self.waiting);
         let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned()).await;
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        drop(waiting);
         let permit = match permit {
             Ok(Ok(p)) => p,
             _ => return Err(SaaddError::Busy),
@@ -50,5 +61,28 @@ impl KdfLimiter {
         .await
         .map_err(|_| SaaddError::Busy)?;
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_caller_dropped_while_waiting_leaves_the_queue() {
+        let l = Arc::new(KdfLimiter::new(1, 1, Duration::from_secs(5)));
+        let busy = l.clone();
+        let holder = tokio::spawn(async move {
+            busy.run(|| std::thread::sleep(Duration::from_millis(300)))
+                .await
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let waiter = l.clone();
+        let dropped = tokio::spawn(async move { waiter.run(|| ()).await });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        dropped.abort();
+        let _ = dropped.await;
+        holder.await.unwrap().unwrap();
+        assert!(l.run(|| 7).await.is_ok(), "queue slot was given back");
     }
 }
