@@ -620,8 +620,9 @@ fn epoch_links() {
             ha(c, "nonce"),
         );
         assert_eq!(hex::encode(&link), s(c, "link"), "{}", s(c, "description"));
+        assert_eq!(link[0], 1, "version byte");
         assert_eq!(
-            seal::open(&key(c, "newer"), &want_aad, &link)
+            seal::open(&key(c, "newer"), &want_aad, &link[1..])
                 .expect("opens")
                 .expose()
                 .to_vec(),
@@ -2316,12 +2317,13 @@ mod printer {
         let mut aad = b"buzon/epoch-link/v1".to_vec();
         aad.extend_from_slice(&thread.0);
         aad.extend_from_slice(&2u32.to_be_bytes());
-        let short = seal::seal(
+        let mut short = vec![1u8];
+        short.extend(seal::seal(
             &Key32::from_bytes(keys[2]),
             fixed("link short"),
             &aad,
             &keys[1][..31],
-        );
+        ));
         add(
             "a link sealing 31 bytes, not a key",
             thread,
@@ -2329,6 +2331,16 @@ mod printer {
             keys[2],
             short,
             "EnvelopeError::Sealed",
+        );
+        let mut v2 = link2.clone();
+        v2[0] = 2;
+        add(
+            "a link with an unknown version byte",
+            thread,
+            2,
+            keys[2],
+            v2,
+            "EnvelopeError::Malformed(WireError::Unknown)",
         );
         add(
             "at epoch 0 there is nothing to follow: any bytes are ignored",
@@ -2339,7 +2351,7 @@ mod printer {
             "ok",
         );
         json!({
-            "description": "Epoch link: link_e = seal(TK_e, nonce, \"buzon/epoch-link/v1\" || thread (16) || e (u32), TK_{e-1}), 72 bytes, stored at Link[thread || e].",
+            "description": "Epoch link: link_e = 0x01 || seal(TK_e, nonce, \"buzon/epoch-link/v1\" || thread (16) || e (u32), TK_{e-1}), 73 bytes, stored at Link[thread || e].",
             "spec": "spec/envelope.md#epoch-link",
             "implemented_in": "src/core/envelope.rs",
             "seal": seals,

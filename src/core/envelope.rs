@@ -391,6 +391,7 @@ fn unreachable_key() -> &'static Key32 {
 }
 
 /// Seals `TK_{epoch-1}` under `TK_epoch`: spec/envelope.md, "Epoch link".
+/// `version (1) || seal(TK_epoch, TK_{epoch-1})`.
 pub fn seal_link(
     newer: &Key32,
     thread: Id,
@@ -398,7 +399,10 @@ pub fn seal_link(
     older: &Key32,
     nonce: [u8; seal::NONCE_LEN],
 ) -> Vec<u8> {
-    seal::seal(newer, nonce, &link_aad(thread, epoch), older.expose())
+    let mut w = Writer::new();
+    w.u8(VERSION)
+        .bytes(&seal::seal(newer, nonce, &link_aad(thread, epoch), older.expose()));
+    w.finish()
 }
 
 fn link_aad(thread: Id, epoch: u32) -> Vec<u8> {
@@ -406,7 +410,11 @@ fn link_aad(thread: Id, epoch: u32) -> Vec<u8> {
 }
 
 fn open_link(newer: &Key32, thread: Id, epoch: u32, link: &[u8]) -> Result<Key32, EnvelopeError> {
-    Ok(seal::open_key(newer, &link_aad(thread, epoch), link)?)
+    let mut r = Reader::new(link);
+    if r.u8()? != VERSION {
+        return Err(WireError::Unknown.into());
+    }
+    Ok(seal::open_key(newer, &link_aad(thread, epoch), r.remaining())?)
 }
 
 // ---------------------------------------------------------------- wraps
