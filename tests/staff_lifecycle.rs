@@ -58,15 +58,27 @@ impl World {
         self.s.staff_login(login, PW).await.unwrap()
     }
 
+    /// The coordinators a reporter leaves ticked: all but `excluded`.
+    fn readers(&self, excluded: &[Id]) -> Vec<Id> {
+        self.s
+            .coordinators(self.entity)
+            .unwrap()
+            .iter()
+            .map(|c| c.id)
+            .filter(|id| !excluded.contains(id))
+            .collect()
+    }
+
     async fn submit(&self, excluded: &[Id]) -> (Id, buzon::core::wrap::RecipientSecret) {
         let new = self.s.begin_thread();
+        let readers = self.readers(excluded);
         let sub = self
             .s
             .submit(
                 self.entity,
                 Kind::Claim,
                 "Texto de prueba",
-                excluded,
+                &readers,
                 new,
                 vec![],
             )
@@ -234,9 +246,16 @@ async fn attachments_are_chunked_and_size_limited() {
         .finish("../../etc/passwd\u{0007}.pdf", "text/html; x=\"y\"")
         .unwrap();
     let sub =
-        w.s.submit(w.entity, Kind::Question, "con archivo", &[], new, vec![f])
-            .await
-            .unwrap();
+        w.s.submit(
+            w.entity,
+            Kind::Question,
+            "con archivo",
+            &w.readers(&[]),
+            new,
+            vec![f],
+        )
+        .await
+        .unwrap();
     let view =
         w.s.read(sub.thread, Slot::Staff(a.staff.id), &a.secret)
             .unwrap();
@@ -294,4 +313,29 @@ async fn passwords_are_compared_composed() {
         pw.as_str(),
         unicode_normalization::UnicodeNormalization::nfc(pw.as_str()).collect::<String>()
     );
+}
+
+#[tokio::test]
+async fn only_coordinators_the_reporter_kept_are_readers() {
+    let w = world().await;
+    let a = w.staff(Role::Coordinator, "a").await;
+    let stale_page = w.readers(&[]);
+    // A coordinator added after the reporter's page was shown.
+    let late = w.staff(Role::Coordinator, "late").await;
+    let new = w.s.begin_thread();
+    let sub =
+        w.s.submit(w.entity, Kind::Claim, "texto", &stale_page, new, vec![])
+            .await
+            .unwrap();
+    assert!(w.opens(sub.thread, &a));
+    assert!(
+        !w.opens(sub.thread, &late),
+        "never wrapped for someone not shown"
+    );
+    let new = w.s.begin_thread();
+    assert!(matches!(
+        w.s.submit(w.entity, Kind::Claim, "texto", &[], new, vec![])
+            .await,
+        Err(SaaddError::NoReader)
+    ));
 }

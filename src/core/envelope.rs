@@ -400,8 +400,12 @@ pub fn seal_link(
     nonce: [u8; seal::NONCE_LEN],
 ) -> Vec<u8> {
     let mut w = Writer::new();
-    w.u8(VERSION)
-        .bytes(&seal::seal(newer, nonce, &link_aad(thread, epoch), older.expose()));
+    w.u8(VERSION).bytes(&seal::seal(
+        newer,
+        nonce,
+        &link_aad(thread, epoch),
+        older.expose(),
+    ));
     w.finish()
 }
 
@@ -414,7 +418,11 @@ fn open_link(newer: &Key32, thread: Id, epoch: u32, link: &[u8]) -> Result<Key32
     if r.u8()? != VERSION {
         return Err(WireError::Unknown.into());
     }
-    Ok(seal::open_key(newer, &link_aad(thread, epoch), r.remaining())?)
+    Ok(seal::open_key(
+        newer,
+        &link_aad(thread, epoch),
+        r.remaining(),
+    )?)
 }
 
 // ---------------------------------------------------------------- wraps

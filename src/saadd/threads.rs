@@ -366,12 +366,15 @@ impl Saadd {
     }
 
     /// Stores a new thread and returns its receipt once it is durable.
+    /// `readers` are the coordinators the reporter was shown and kept
+    /// ticked: only active coordinators of the entity among them get a wrap,
+    /// so a coordinator added after the page was shown is never included.
     pub async fn submit(
         &self,
         entity: Id,
         kind: Kind,
         text: &str,
-        excluded: &[Id],
+        readers: &[Id],
         new: NewThread,
         attachments: Vec<FinishedAttachment>,
     ) -> Result<Submitted, SaaddError> {
@@ -386,7 +389,7 @@ impl Saadd {
         let shown: Vec<StaffRecord> = self
             .coordinators(entity)?
             .into_iter()
-            .filter(|c| !excluded.contains(&c.id))
+            .filter(|c| readers.contains(&c.id))
             .collect();
         if shown.is_empty() {
             return Err(SaaddError::NoReader);

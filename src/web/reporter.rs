@@ -265,20 +265,24 @@ pub async fn submit(
         .coordinators(entity.id)
         .map_err(|e| fail(&st, &ctx, e))?;
     let chosen: Vec<&str> = f.all("reader");
-    let excluded: Vec<Id> = coordinators
+    let readers: Vec<Id> = coordinators
         .iter()
-        .filter(|c| !chosen.contains(&c.id.hex().as_str()))
+        .filter(|c| chosen.contains(&c.id.hex().as_str()))
         .map(|c| c.id)
         .collect();
     let draft = Draft {
         kind: Some(kind),
         text: f.text.clone().unwrap_or_default(),
-        excluded: excluded.clone(),
+        excluded: coordinators
+            .iter()
+            .filter(|c| !readers.contains(&c.id))
+            .map(|c| c.id)
+            .collect(),
         files_lost: !f.files.is_empty(),
     };
     let error = f
         .error
-        .or_else(|| (excluded.len() == coordinators.len()).then(|| SaaddError::NoReader.into()));
+        .or_else(|| readers.is_empty().then(|| SaaddError::NoReader.into()));
     if let Some(err) = error {
         let _ = st.saadd.discard(new.id, f.files);
         return Err(refuse_form(&st, &ctx, &entity, &draft, err));
@@ -288,7 +292,7 @@ pub async fn submit(
     let ids: Vec<Id> = f.files.iter().map(|a| a.id).collect();
     let submitted = st
         .saadd
-        .submit(entity.id, kind, &text, &excluded, new, f.files)
+        .submit(entity.id, kind, &text, &readers, new, f.files)
         .await;
     let submitted = match submitted {
         Ok(s) => s,
