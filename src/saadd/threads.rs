@@ -245,6 +245,15 @@ impl Saadd {
         }
     }
 
+    /// Writes `b` together with the thread's record, and returns once both
+    /// are durable: the one way a thread change is acknowledged.
+    pub(super) fn commit(&self, mut b: Batch, record: &ThreadRecord) -> Result<(), SaaddError> {
+        b.put(Table::Thread, record.id.0, Self::json(record));
+        self.store.apply(b)?;
+        self.store.flush()?;
+        Ok(())
+    }
+
     pub(super) fn json<T: serde::Serialize>(value: &T) -> Vec<u8> {
         // Serialising these plain structs cannot fail (no maps with
         // non-string keys, no custom serialisers that error).
@@ -471,9 +480,7 @@ impl Saadd {
             Vec::new(),
         );
         b.put(Table::ReceiptIndex, index, thread.0.to_vec());
-        b.put(Table::Thread, thread.0, Self::json(&record));
-        self.store.apply(b)?;
-        self.store.flush()?;
+        self.commit(b, &record)?;
         Ok(Submitted {
             thread,
             receipt,
@@ -695,18 +702,11 @@ impl Saadd {
         secret: &RecipientSecret,
     ) -> Result<ReplyDraft, SaaddError> {
         let _w = self.writes.lock().await;
-        let (mut record, keys) = self.keys(thread, slot, secret)?;
+        let (mut record, mut keys) = self.keys(thread, slot, secret)?;
         if record.rotate {
             let mut b = Batch::new();
-            let keys = self.rotate(&mut record, keys, &mut b)?;
-            b.put(Table::Thread, thread.0, Self::json(&record));
-            self.store.apply(b)?;
-            self.store.flush()?;
-            return Ok(ReplyDraft {
-                thread,
-                epoch: record.epoch,
-                tk: keys.current_key().clone(),
-            });
+            keys = self.rotate(&mut record, keys, &mut b)?;
+            self.commit(b, &record)?;
         }
         Ok(ReplyDraft {
             thread,
@@ -791,10 +791,7 @@ impl Saadd {
             // A reply means someone is on it; "answered" stays a decision.
             record.status = Status::InProgress;
         }
-        b.put(Table::Thread, thread.0, Self::json(&record));
-        self.store.apply(b)?;
-        self.store.flush()?;
-        Ok(())
+        self.commit(b, &record)
     }
 
     /// Changes a thread's status (staff who can open it only).
@@ -811,11 +808,7 @@ impl Saadd {
         }
         record.status = to;
         record.closed = (to == Status::Closed).then(|| self.today());
-        let mut b = Batch::new();
-        b.put(Table::Thread, thread.0, Self::json(&record));
-        self.store.apply(b)?;
-        self.store.flush()?;
-        Ok(())
+        self.commit(Batch::new(), &record)
     }
 
     // ------------------------------------------------------------ staff views
@@ -913,10 +906,7 @@ impl Saadd {
         if !record.readers.contains(&target.id) {
             record.readers.push(target.id);
         }
-        b.put(Table::Thread, thread.0, Self::json(&record));
-        self.store.apply(b)?;
-        self.store.flush()?;
-        Ok(())
+        self.commit(b, &record)
     }
 
     /// Removes an advisor from a thread and rotates the key, so they cannot
@@ -941,10 +931,7 @@ impl Saadd {
         record.readers.retain(|a| *a != advisor);
         let mut b = Batch::new();
         self.rotate(&mut record, keys, &mut b)?;
-        b.put(Table::Thread, thread.0, Self::json(&record));
-        self.store.apply(b)?;
-        self.store.flush()?;
-        Ok(())
+        self.commit(b, &record)
     }
 
     fn require_role(&self, who: &StaffLogin, role: Role) -> Result<(), SaaddError> {
@@ -997,10 +984,7 @@ impl Saadd {
                 record.shown.push(c.id);
             }
         }
-        b.put(Table::Thread, thread.0, Self::json(&record));
-        self.store.apply(b)?;
-        self.store.flush()?;
-        Ok(())
+        self.commit(b, &record)
     }
 
     /// Deletes the thread and everything in it (the reporter withdraws it).
