@@ -148,6 +148,64 @@ async fn pages_headers_and_refusals() {
     assert_eq!(r.status, 413);
     assert!(r.body.contains("El formulario es demasiado largo"));
 
+    // Sending the same form twice (a refresh, a double click) shows the
+    // first receipt again and stores nothing more; a browser without
+    // cookies still sees its receipt.
+    let page = b.get("/e/sej").await;
+    let draft = draft_id(&page.body);
+    let reader = regex::Regex::new(r#"name="reader" value="([0-9a-f]{32})""#)
+        .unwrap()
+        .captures(&page.body)
+        .unwrap()[1]
+        .to_owned();
+    let mut no_cookies = Browser::new(&base);
+    let fields = [
+        ("draft", draft.as_str()),
+        ("kind", "question"),
+        ("reader", reader.as_str()),
+    ];
+    let first = no_cookies
+        .post_multipart(
+            "/e/sej/enviar",
+            &fields,
+            "Una pregunta enviada dos veces.",
+            &[],
+        )
+        .await;
+    assert_eq!(first.status, 200);
+    no_cookies.cookies.clear();
+    let second = no_cookies
+        .post_multipart(
+            "/e/sej/enviar",
+            &fields,
+            "Una pregunta enviada dos veces.",
+            &[],
+        )
+        .await;
+    assert_eq!(second.status, 200);
+    assert_eq!(receipt_words(&first.body), receipt_words(&second.body));
+    let mut coord = Browser::new(&base);
+    coord.staff_login("coord-a").await;
+    assert_eq!(
+        thread_links(&coord.get("/staff").await.body).len(),
+        1,
+        "stored once"
+    );
+    let words = receipt_words(&first.body);
+    let i = confirm_index(&first.body);
+    let r = no_cookies
+        .post_form("/r/recibo", &[("word", &words[i]), ("draft", &draft)])
+        .await;
+    assert_eq!(r.status, 200, "confirmed without a session");
+    assert!(r.body.contains("entra con tu recibo"));
+    let r = no_cookies
+        .post_form("/r/recibo", &[("word", &words[i]), ("draft", &draft)])
+        .await;
+    assert!(
+        r.body.contains("Ya no podemos comprobar"),
+        "a confirmed draft is forgotten"
+    );
+
     // Not UTF-8.
     let form = reqwest::multipart::Form::new()
         .text("kind", "question")
@@ -176,7 +234,7 @@ async fn pages_headers_and_refusals() {
     assert_eq!(r.status(), 403);
 
     // Reporter pages without a session.
-    for path in ["/r/hilo", "/r/recibo", "/r/retirar", "/r/adjunto/00"] {
+    for path in ["/r/hilo", "/r/retirar", "/r/adjunto/00"] {
         let r = b.get(path).await;
         assert_eq!(r.status, 401, "{path}");
         assert!(r.body.contains("Tu sesión terminó"));
@@ -211,6 +269,42 @@ async fn pages_headers_and_refusals() {
         )
         .await;
     assert_eq!(r.status, 400);
+
+    // A reset (here through the service, as the admin socket does) ends
+    // the person's open sessions: they hold a key the record no longer has.
+    let mut other = Browser::new(&base);
+    other.staff_login("coord-b").await;
+    assert_eq!(other.get("/staff").await.status, 200);
+    let b_id = server.saadd.staff_by_login("coord-b").unwrap().id;
+    let one_time = server.saadd.reset_password(b_id).await.unwrap();
+    let r = other.get("/staff").await;
+    assert_eq!(r.status, 303);
+    assert_eq!(r.location.as_deref(), Some("/staff/login"));
+    // Changing a password asks for the current one.
+    let mut fresh = Browser::new(&base);
+    let r = fresh
+        .post_form(
+            "/staff/login",
+            &[("login", "coord-b"), ("password", one_time.as_str())],
+        )
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/staff/clave"));
+    let new = "una-clave-nueva-muy-larga-y-rara-91";
+    let r = fresh
+        .post_form(
+            "/staff/clave",
+            &[("current", "adivinada"), ("new", new), ("again", new)],
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    let r = fresh
+        .post_form(
+            "/staff/clave",
+            &[("current", one_time.as_str()), ("new", new), ("again", new)],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(fresh.get("/staff").await.status, 200);
 
     // A body beyond every limit is refused with a status, not a 5xx.
     let huge = vec![b'a'; 60 * 1024 * 1024];

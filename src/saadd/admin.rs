@@ -147,6 +147,14 @@ impl Saadd {
         self.staff(id)
     }
 
+    /// Whether `secret` is the staff member's current key. A session holds
+    /// the key unsealed at login: after a reset (made by an operator, maybe
+    /// through the admin socket) or a password change the record has a new
+    /// key, and a session still holding the old one must end.
+    pub fn holds_current_key(&self, staff: &StaffRecord, secret: &RecipientSecret) -> bool {
+        staff.active && staff_key_record(staff).is_ok_and(|k| k.public == secret.public())
+    }
+
     /// A generated password: six list words joined by hyphens (66 bits).
     pub fn generate_password(&self) -> Zeroizing<String> {
         let words: Vec<&str> = (0..PASSWORD_WORDS)

@@ -40,6 +40,7 @@ use crate::saadd::Saadd;
 pub struct AppState {
     pub saadd: Arc<Saadd>,
     pub sessions: Arc<Sessions>,
+    pub drafts: Arc<session::Drafts>,
     pub i18n: Arc<I18n>,
     pub entropy: Arc<dyn Entropy>,
     /// Name of the service shown in page titles.
@@ -54,6 +55,8 @@ impl AppState {
         Ok(AppState {
             saadd,
             sessions: Arc::new(Sessions::new(SessionLimits::default())),
+            // Long enough to copy ten words by hand and confirm one.
+            drafts: Arc::new(session::Drafts::new(Duration::from_secs(60 * 60), 20_000)),
             i18n: Arc::new(I18n::load()?),
             entropy,
             site_name: Arc::from("Buzón de ética"),

@@ -12,7 +12,7 @@ use maud::{Markup, html};
 
 use super::form::{self, MessageForm};
 use super::layout::page;
-use super::session::{ReporterSession, SessionData};
+use super::session::{DraftStart, ReporterSession, SessionData};
 use super::{AppState, Ctx, FormBody, WebError};
 use crate::core::envelope::{Author, Id, Slot};
 use crate::core::receipt::{self, Receipt};
@@ -178,6 +178,8 @@ fn entity_page(
                 }
             }
             form method="post" action={ "/e/" (entity.slug) "/enviar" } enctype="multipart/form-data" {
+                // Makes sending this form twice show the first receipt again.
+                input type="hidden" name="draft" value=(hex::encode(st.random::<16>()));
                 fieldset {
                     legend { (st.t(ctx, "form-kind")) }
                     label {
@@ -256,14 +258,41 @@ pub async fn submit(
     })?;
     let new = st.saadd.begin_thread();
     let f: MessageForm = form::read(&st.saadd, mp, || st.saadd.new_thread_sink(&new)).await;
+    // The form's draft id makes sending idempotent: a refresh or a second
+    // click shows the first receipt again instead of storing twice.
+    let draft_id = f
+        .field("draft")
+        .filter(|d| d.len() == 32 && d.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| hex::encode(st.random::<16>()));
+    match st.drafts.start(&draft_id, Instant::now()) {
+        DraftStart::New => {}
+        DraftStart::Sending => {
+            let _ = st.saadd.discard(new.id, f.files);
+            return Err(WebError::new(StatusCode::CONFLICT, "err-still-sending").page(&st, &ctx));
+        }
+        DraftStart::Sent(r, i) => {
+            let _ = st.saadd.discard(new.id, f.files);
+            return Ok(receipt_page(&st, &ctx, &r, i, &draft_id, false));
+        }
+    }
     let kind = match f.field("kind") {
         Some("claim") => Kind::Claim,
-        _ => Kind::Question,
+        Some("question") | None => Kind::Question,
+        Some(_) => {
+            st.drafts.forget(&draft_id);
+            let _ = st.saadd.discard(new.id, f.files);
+            return Err(WebError::new(StatusCode::BAD_REQUEST, "err-form").page(&st, &ctx));
+        }
     };
-    let coordinators = st
-        .saadd
-        .coordinators(entity.id)
-        .map_err(|e| fail(&st, &ctx, e))?;
+    let coordinators = match st.saadd.coordinators(entity.id) {
+        Ok(c) => c,
+        Err(e) => {
+            st.drafts.forget(&draft_id);
+            let _ = st.saadd.discard(new.id, f.files);
+            return Err(fail(&st, &ctx, e));
+        }
+    };
     let chosen: Vec<&str> = f.all("reader");
     let readers: Vec<Id> = coordinators
         .iter()
@@ -284,6 +313,7 @@ pub async fn submit(
         .error
         .or_else(|| readers.is_empty().then(|| SaaddError::NoReader.into()));
     if let Some(err) = error {
+        st.drafts.forget(&draft_id);
         let _ = st.saadd.discard(new.id, f.files);
         return Err(refuse_form(&st, &ctx, &entity, &draft, err));
     }
@@ -297,17 +327,39 @@ pub async fn submit(
     let submitted = match submitted {
         Ok(s) => s,
         Err(e) => {
+            st.drafts.forget(&draft_id);
             let _ = st.saadd.discard_ids(thread, &ids);
             return Err(refuse_form(&st, &ctx, &entity, &draft, e.into()));
         }
     };
+    // The receipt is in this very response: it does not depend on a
+    // cookie, a session or a second request reaching the server.
     let confirm_index = usize::from(st.random::<1>()[0]) % receipt::WORDS;
+    st.drafts.sent(
+        &draft_id,
+        submitted.receipt.clone(),
+        confirm_index,
+        Instant::now(),
+    );
+    let mut resp = receipt_page(
+        &st,
+        &ctx,
+        &submitted.receipt,
+        confirm_index,
+        &draft_id,
+        false,
+    );
     let data = SessionData::Reporter(ReporterSession {
         thread: submitted.thread,
         secret: submitted.secret,
-        pending_receipt: Some((submitted.receipt, confirm_index)),
     });
-    start_session(&st, &ctx, data, "/r/recibo")
+    // A session lets the reporter go straight to the thread; without one
+    // (cookies refused, sessions full) they come back with the receipt.
+    if let Some(id) = st.sessions.create(st.random(), data, Instant::now()) {
+        resp.headers_mut()
+            .append(header::SET_COOKIE, st.cookie(COOKIE, &id, "/", None));
+    }
+    Ok(resp)
 }
 
 fn start_session(st: &AppState, ctx: &Ctx, data: SessionData, to: &str) -> Page {
@@ -328,6 +380,7 @@ fn receipt_page(
     ctx: &Ctx,
     r: &Receipt,
     confirm_index: usize,
+    draft_id: &str,
     wrong: bool,
 ) -> Response {
     let words = r.words();
@@ -343,6 +396,7 @@ fn receipt_page(
             div.notice.error role="alert" { p { (st.t(ctx, "receipt-confirm-wrong")) } }
         }
         form method="post" action="/r/recibo" {
+            input type="hidden" name="draft" value=(draft_id);
             label for="word" {
                 (st.i18n.ta(ctx.lang, "receipt-confirm", &[("n", FluentValue::from((confirm_index + 1) as u64))]))
             }
@@ -358,37 +412,43 @@ fn receipt_page(
     resp
 }
 
-pub async fn receipt(State(st): State<AppState>, ctx: Ctx) -> Page {
-    let s = session(&st, &ctx)?;
-    let pending = match &*lock(&s) {
-        SessionData::Reporter(r) => r.pending_receipt.clone(),
-        SessionData::Staff(_) => None,
-    };
-    match pending {
-        Some((r, i)) => Ok(receipt_page(&st, &ctx, &r, i, false)),
-        None => Ok(Redirect::to("/r/hilo").into_response()),
-    }
+/// The receipt is shown in the response to the form; this address only
+/// takes the confirmation. A visit goes to the thread.
+pub async fn receipt() -> Response {
+    Redirect::to("/r/hilo").into_response()
 }
 
 pub async fn confirm_receipt(State(st): State<AppState>, ctx: Ctx, form: FormBody) -> Page {
-    let s = session(&st, &ctx)?;
     let typed = form.get("word").unwrap_or("");
-    let mut guard = lock(&s);
-    let SessionData::Reporter(r) = &mut *guard else {
-        return Ok(Redirect::to("/r").into_response());
-    };
-    let Some((receipt, index)) = r.pending_receipt.clone() else {
-        return Ok(Redirect::to("/r/hilo").into_response());
+    let draft_id = form.get("draft").unwrap_or("");
+    let Some((receipt, index)) = st.drafts.receipt(draft_id, Instant::now()) else {
+        // Too late to check here (an hour passed, or the server restarted):
+        // the message is stored all the same.
+        let body = html! {
+            p { (st.t(&ctx, "receipt-confirm-expired")) }
+            p { a.button href="/r" { (st.t(&ctx, "home-return-link")) } }
+        };
+        return Ok(page(&st, &ctx, &st.t(&ctx, "receipt-title"), body));
     };
     let expected = receipt.words().get(index).copied().unwrap_or_default();
-    let ok = Receipt::same_word(typed, expected);
-    if ok {
-        r.pending_receipt = None;
-        Ok(Redirect::to("/r/hilo?guardado=1").into_response())
-    } else {
-        drop(guard);
-        Ok(receipt_page(&st, &ctx, &receipt, index, true))
+    if !Receipt::same_word(typed, expected) {
+        return Ok(receipt_page(&st, &ctx, &receipt, index, draft_id, true));
     }
+    st.drafts.forget(draft_id);
+    let has_session = ctx
+        .cookies
+        .get(COOKIE)
+        .and_then(|id| st.sessions.get(id, Instant::now()))
+        .is_some();
+    if has_session {
+        return Ok(Redirect::to("/r/hilo?guardado=1").into_response());
+    }
+    let body = html! {
+        div.notice.ok role="status" { p { (st.t(&ctx, "receipt-confirmed")) } }
+        p { (st.t(&ctx, "receipt-confirmed-no-session")) }
+        p { a.button href="/r" { (st.t(&ctx, "home-return-link")) } }
+    };
+    Ok(page(&st, &ctx, &st.t(&ctx, "receipt-title"), body))
 }
 
 // ---------------------------------------------------------------- coming back
@@ -422,11 +482,7 @@ pub async fn return_login(State(st): State<AppState>, ctx: Ctx, form: FormBody) 
     let typed = form.get("receipt").unwrap_or("");
     match st.saadd.open_with_receipt(typed).await {
         Ok((thread, secret)) => {
-            let data = SessionData::Reporter(ReporterSession {
-                thread,
-                secret,
-                pending_receipt: None,
-            });
+            let data = SessionData::Reporter(ReporterSession { thread, secret });
             start_session(&st, &ctx, data, "/r/hilo")
         }
         Err(e) => Err(return_page(&st, &ctx, Some(&e.into()))),

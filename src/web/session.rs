@@ -18,9 +18,6 @@ use crate::saadd::StaffLogin;
 pub struct ReporterSession {
     pub thread: Id,
     pub secret: RecipientSecret,
-    /// The receipt just issued, kept only until the reporter confirms they
-    /// saved it (or the session ends), so the page can show it again.
-    pub pending_receipt: Option<(Receipt, usize)>,
 }
 
 pub enum SessionData {
@@ -140,5 +137,89 @@ impl Sessions {
         let before = map.len();
         map.retain(|_, e| !self.expired(e, now));
         before - map.len()
+    }
+}
+
+/// Submission forms in flight, by the random `draft` id each form page
+/// carries. A form sent twice (a refresh, Back, a double click) gets the
+/// receipt of the first sending instead of a second thread, and the
+/// receipt stays available, in memory only, for the confirmation step and
+/// for a reload of the page that shows it — even for a browser that keeps
+/// no cookies.
+pub struct Drafts {
+    map: Mutex<HashMap<String, (Instant, DraftState)>>,
+    ttl: Duration,
+    cap: usize,
+}
+
+#[derive(Clone)]
+pub enum DraftState {
+    /// The form is being stored.
+    Sending,
+    /// Stored: the receipt issued and the word asked back.
+    Sent(Receipt, usize),
+}
+
+/// What to do with a form that arrives.
+pub enum DraftStart {
+    /// First arrival: store it.
+    New,
+    /// The same form is being stored by another request.
+    Sending,
+    /// Already stored: show this receipt again.
+    Sent(Receipt, usize),
+}
+
+impl Drafts {
+    pub fn new(ttl: Duration, cap: usize) -> Drafts {
+        Drafts {
+            map: Mutex::new(HashMap::new()),
+            ttl,
+            cap,
+        }
+    }
+
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, DraftState)>> {
+        // Single inserts and removes: a poisoned map is still consistent.
+        self.map.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Marks a form as being stored, unless it already was.
+    pub fn start(&self, id: &str, now: Instant) -> DraftStart {
+        let mut map = self.map();
+        map.retain(|_, (t, _)| now.duration_since(*t) < self.ttl);
+        match map.get(id) {
+            Some((_, DraftState::Sending)) => DraftStart::Sending,
+            Some((_, DraftState::Sent(r, i))) => DraftStart::Sent(r.clone(), *i),
+            None => {
+                if map.len() < self.cap {
+                    map.insert(id.to_owned(), (now, DraftState::Sending));
+                }
+                DraftStart::New
+            }
+        }
+    }
+
+    /// Records the receipt of a stored form.
+    pub fn sent(&self, id: &str, receipt: Receipt, word: usize, now: Instant) {
+        let mut map = self.map();
+        if map.contains_key(id) {
+            map.insert(id.to_owned(), (now, DraftState::Sent(receipt, word)));
+        }
+    }
+
+    /// Forgets a form (refused, or its receipt confirmed).
+    pub fn forget(&self, id: &str) {
+        self.map().remove(id);
+    }
+
+    /// The receipt of a stored form, while it is remembered.
+    pub fn receipt(&self, id: &str, now: Instant) -> Option<(Receipt, usize)> {
+        match self.map().get(id) {
+            Some((t, DraftState::Sent(r, i))) if now.duration_since(*t) < self.ttl => {
+                Some((r.clone(), *i))
+            }
+            _ => None,
+        }
     }
 }

@@ -38,14 +38,16 @@ fn who(st: &AppState, ctx: &Ctx, allow_password_change: bool) -> Result<Arc<Staf
         SessionData::Reporter(_) => None,
     });
     let login = login.ok_or_else(|| Redirect::to("/staff/login").into_response())?;
-    // The record may have changed since login (removed, reset).
-    let current = st
-        .saadd
-        .staff(login.staff.id)
-        .map_err(|_| Redirect::to("/staff/login").into_response())?;
-    if !current.active {
+    // The record may have changed since login: removed, or a new key after
+    // a reset or a password change elsewhere. A session holding a key the
+    // record no longer has is over.
+    let current = st.saadd.staff(login.staff.id).ok();
+    let Some(current) = current.filter(|c| st.saadd.holds_current_key(c, &login.secret)) else {
+        if let Some(id) = ctx.cookies.get(COOKIE) {
+            st.sessions.end(id);
+        }
         return Err(Redirect::to("/staff/login").into_response());
-    }
+    };
     if current.must_change_password && !allow_password_change {
         return Err(Redirect::to("/staff/clave").into_response());
     }
@@ -148,6 +150,8 @@ fn password_page(
         form method="post" action="/staff/clave" {
             // Lets password managers file the new password under the right account.
             input type="text" name="username" value=(login) autocomplete="username" hidden;
+            label for="current" { (st.t(ctx, "staff-password-current")) }
+            input #current type="password" name="current" autocomplete="current-password" required;
             label for="new" { (st.t(ctx, "staff-password-new")) }
             p.hint { (st.t(ctx, "staff-password-rule")) }
             input #new type="password" name="new" autocomplete="new-password" minlength="12" required;
@@ -176,6 +180,18 @@ pub async fn password_form(State(st): State<AppState>, ctx: Ctx) -> Page {
 pub async fn password(State(st): State<AppState>, ctx: Ctx, form: FormBody) -> Page {
     let me = who(&st, &ctx, true)?;
     let new = form.get("new").unwrap_or("");
+    // The current password is asked again, so a session left open on a
+    // shared computer cannot be used to take the account over.
+    let current = form.get("current").unwrap_or("");
+    if st
+        .saadd
+        .staff_login(&me.staff.login, current)
+        .await
+        .is_err()
+    {
+        let e = WebError::new(StatusCode::UNAUTHORIZED, "err-wrong-current-password");
+        return Err(password_page(&st, &ctx, &me.staff.login, true, Some(&e)));
+    }
     if Some(new) != form.get("again") {
         let e = WebError::new(StatusCode::BAD_REQUEST, "err-password-mismatch");
         return Err(password_page(&st, &ctx, &me.staff.login, true, Some(&e)));

@@ -333,6 +333,12 @@ pub fn receipt_words(html: &str) -> Vec<String> {
     re.captures_iter(ol).map(|c| c[1].to_owned()).collect()
 }
 
+/// The draft id a receipt page's confirmation form carries.
+pub fn draft_id(html: &str) -> String {
+    let re = regex::Regex::new(r#"name="draft" value="([0-9a-f]{32})""#).unwrap();
+    re.captures(html).expect("draft id")[1].to_owned()
+}
+
 /// Thread ids linked from the staff list.
 pub fn thread_links(html: &str) -> Vec<String> {
     let re = regex::Regex::new(r#"href="/staff/t/([0-9a-f]{32})""#).unwrap();
