@@ -26,6 +26,7 @@ err-weak-password = That password is too easy to guess. Use at least 12 characte
 err-taken = That name already exists.
 err-invalid = Some field is not valid. Check the form.
 err-internal = Something failed on our side. Your information was not sent anywhere; try again later.
+err-cross-site = This form came from another site and was not accepted. Open this page directly and try again.
 err-form = We could not read the form. Go back to the previous page and try again.
 err-form-too-large = The form is too long. Go back to the previous page and check what you entered.
 err-session-ended = Your session ended (for safety it closes after a while without activity). Sign in again with your receipt.

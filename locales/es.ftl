@@ -27,6 +27,7 @@ err-weak-password = Esa contraseña es demasiado fácil de adivinar. Usa al meno
 err-taken = Ese nombre ya existe.
 err-invalid = Algún dato no es válido. Revisa el formulario.
 err-internal = Algo falló de nuestro lado. Tu información no se envió a ningún lado; vuelve a intentarlo más tarde.
+err-cross-site = Este formulario llegó desde otro sitio y no se aceptó. Abre esta página directamente y vuelve a intentarlo.
 err-form = No pudimos leer el formulario. Vuelve a la página anterior e inténtalo de nuevo.
 err-form-too-large = El formulario es demasiado largo. Vuelve a la página anterior y revisa lo que escribiste.
 err-session-ended = Tu sesión terminó (por seguridad se cierra tras un rato sin actividad). Vuelve a entrar con tu recibo.

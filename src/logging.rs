@@ -6,10 +6,13 @@
 use tracing_subscriber::EnvFilter;
 
 /// Directives always appended: they win over the operator's.
+/// sled logs keys and whole write batches (thread ids, lookup handles,
+/// ciphertext) at debug and trace: it is held at warnings.
 const ALWAYS_OFF: &[&str] = &[
     "axum::serve=off",
     "hyper::server=off",
     "hyper_util::server=off",
+    "sled=warn",
 ];
 
 /// The filter for `requested` (e.g. the `BUZON_LOG` variable), default `info`.

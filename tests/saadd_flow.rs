@@ -287,6 +287,18 @@ async fn every_corpus_message_goes_round_trip() {
             .status,
         303
     );
+    // A refused reply keeps its text above the form (a NUL shown as U+FFFD).
+    let r = back
+        .post_multipart(
+            "/r/responder",
+            &[],
+            "texto con \0 nulo que se conserva",
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("carácter nulo"));
+    assert!(r.body.contains("texto con \u{FFFD} nulo que se conserva"));
     let r = back
         .post_multipart(
             "/r/responder",

@@ -232,6 +232,20 @@ async fn pages_headers_and_refusals() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("llegó desde otro sitio"));
+    let r = b
+        .http
+        .post(format!("{base}/r"))
+        .header("origin", "http://evil.example")
+        .body("receipt=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "a foreign Origin is refused");
+    // A path the framework cannot decode gets a page, not English text.
+    let r = b.get("/e/%ff").await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("No pudimos leer"));
 
     // Reporter pages without a session.
     for path in ["/r/hilo", "/r/retirar", "/r/adjunto/00"] {

@@ -72,13 +72,20 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Prints a command's answer; a closed pipe (`| head`) is not an error
+/// worth a panic: the command's work is already done.
+fn say(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{text}");
+}
+
 /// Runs an operator command on the data directory directly, or through the
 /// running server's admin socket when the server holds the directory.
 async fn operator(data: &std::path::Path, cmd: Command) -> Result<(), String> {
     match serve::open_service(data, &crate::config::Config::default()) {
         Ok(saadd) => {
             let text = crate::operator::run(&saadd, cmd).await?;
-            println!("{text}");
+            say(&text);
             Ok(())
         }
         Err(serve::OpenError::Locked) => {
@@ -90,7 +97,7 @@ async fn operator(data: &std::path::Path, cmd: Command) -> Result<(), String> {
                 )
             })?;
             if reply.ok {
-                println!("{}", reply.text);
+                say(&reply.text);
                 Ok(())
             } else {
                 Err(reply.text)

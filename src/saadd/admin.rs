@@ -200,7 +200,7 @@ impl Saadd {
         display_name: &str,
         password: Option<&str>,
     ) -> Result<(StaffRecord, Zeroizing<String>), SaaddError> {
-        self.entity(entity)?;
+        let entity_name = self.entity(entity)?.name;
         let login = field(login, "login")?.to_lowercase();
         let display_name = field(display_name, "display name")?;
         let generated = password.is_none();
@@ -208,7 +208,7 @@ impl Saadd {
             Some(p) => Zeroizing::new(p.to_owned()),
             None => self.generate_password(),
         };
-        if !password_is_strong(&password, &[&login, &display_name]) {
+        if !password_is_strong(&password, &[&login, &display_name, &entity_name]) {
             return Err(SaaddError::WeakPassword);
         }
         let id = Id(self.random());
@@ -279,7 +279,13 @@ impl Saadd {
         who: &StaffLogin,
         new_password: &str,
     ) -> Result<StaffLogin, SaaddError> {
-        if !password_is_strong(new_password, &[&who.staff.login, &who.staff.display_name]) {
+        let entity_name = self.entity(who.staff.entity)?.name;
+        let context = [
+            who.staff.login.as_str(),
+            who.staff.display_name.as_str(),
+            entity_name.as_str(),
+        ];
+        if !password_is_strong(new_password, &context) {
             return Err(SaaddError::WeakPassword);
         }
         let staff = who.staff.id;

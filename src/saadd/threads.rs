@@ -177,11 +177,31 @@ fn delete_chunks(store: &dyn Store, thread: Id, att: Id) -> Result<(), SaaddErro
 /// in a download header.
 fn clean_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
-    let cleaned: String = base
+    // Control characters, quotes and bidirectional overrides go: a name
+    // like "factura\u{202E}txt.exe" would display as "facturaexe.txt".
+    let kept: Vec<char> = base
         .chars()
-        .filter(|c| !c.is_control() && *c != '"')
-        .take(120)
+        .filter(|c| {
+            !c.is_control()
+                && *c != '"'
+                && !matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        })
         .collect();
+    // A long name is cut in its middle, keeping a short extension.
+    let cleaned: String = if kept.len() > 120 {
+        let dot = kept.iter().rposition(|c| *c == '.');
+        let ext_len = dot
+            .map(|d| kept.len() - d)
+            .filter(|n| *n <= 16)
+            .unwrap_or(0);
+        let ext_start = kept.len() - ext_len;
+        kept.iter()
+            .take(120 - ext_len)
+            .chain(kept.iter().skip(ext_start))
+            .collect()
+    } else {
+        kept.into_iter().collect()
+    };
     if cleaned.trim().is_empty() {
         "archivo".to_owned()
     } else {

@@ -193,7 +193,7 @@ fn entity_page(
                 }
                 label for="message" { (st.t(ctx, "form-message")) }
                 p.hint { (st.i18n.ta(ctx.lang, "form-message-help", &[("limit", FluentValue::from(super::grouped(st.saadd.limits.message_chars as u64)))])) }
-                textarea #message name="message" rows="12" required { (draft.text) }
+                textarea #message name="message" rows="12" required { (echo(&draft.text)) }
                 fieldset {
                     legend { (st.t(ctx, "form-readers")) }
                     p.hint { (st.t(ctx, "form-readers-help")) }
@@ -569,59 +569,95 @@ pub(super) fn human_size(n: u64) -> String {
 pub async fn thread(State(st): State<AppState>, ctx: Ctx, q: axum::extract::RawQuery) -> Page {
     let s = session(&st, &ctx)?;
     let (thread, secret) = reporter_keys(&s).ok_or_else(|| Redirect::to("/r").into_response())?;
+    let saved = q.0.as_deref().is_some_and(|q| q.contains("guardado=1"));
+    thread_page(&st, &ctx, thread, &secret, saved, None)
+}
+
+/// A refused reply, shown again above the form with its text kept.
+pub(super) struct Refused {
+    pub text: String,
+    pub error: WebError,
+    pub files_lost: bool,
+}
+
+/// Text to put back into a form: a NUL (the reason it may have been
+/// refused) becomes U+FFFD rather than a raw control byte in the page.
+pub(super) fn echo(text: &str) -> String {
+    text.replace('\0', "\u{FFFD}")
+}
+
+fn thread_page(
+    st: &AppState,
+    ctx: &Ctx,
+    thread: Id,
+    secret: &crate::core::wrap::RecipientSecret,
+    saved: bool,
+    refused: Option<Refused>,
+) -> Page {
     let view = st
         .saadd
-        .read(thread, Slot::Reporter, &secret)
-        .map_err(|e| fail(&st, &ctx, e))?;
-    let saved = q.0.as_deref().is_some_and(|q| q.contains("guardado=1"));
+        .read(thread, Slot::Reporter, secret)
+        .map_err(|e| fail(st, ctx, e))?;
     let coordinators = if view.record.readers.is_empty() {
         st.saadd
             .coordinators(view.record.entity)
-            .map_err(|e| fail(&st, &ctx, e))?
+            .map_err(|e| fail(st, ctx, e))?
     } else {
         Vec::new()
     };
     let r = &view.record;
     let body = html! {
-        @if saved { div.notice.ok role="status" { p { (st.t(&ctx, "receipt-confirmed")) } } }
+        @if saved { div.notice.ok role="status" { p { (st.t(ctx, "receipt-confirmed")) } } }
         dl.facts {
-            dt { (st.t(&ctx, "thread-kind")) } dd { (st.t(&ctx, kind_key(r.kind))) }
-            dt { (st.t(&ctx, "thread-status")) } dd { (st.t(&ctx, &status_key(r.status))) }
-            dt { (st.t(&ctx, "thread-created")) } dd { (super::date(&st, &ctx, r.created)) }
+            dt { (st.t(ctx, "thread-kind")) } dd { (st.t(ctx, kind_key(r.kind))) }
+            dt { (st.t(ctx, "thread-status")) } dd { (st.t(ctx, &status_key(r.status))) }
+            dt { (st.t(ctx, "thread-created")) } dd { (super::date(st, ctx, r.created)) }
         }
-        (readers_list(&st, &ctx, &view))
+        (readers_list(st, ctx, &view))
         @if r.readers.is_empty() {
             section.notice {
-                h2 { (st.t(&ctx, "grant-title")) }
-                p { (st.t(&ctx, "grant-text")) }
+                h2 { (st.t(ctx, "grant-title")) }
+                p { (st.t(ctx, "grant-text")) }
                 form method="post" action="/r/conceder" {
                     @for c in &coordinators {
                         label { input type="checkbox" name="reader" value=(c.id.hex()); " " (c.display_name) }
                     }
-                    p { button type="submit" { (st.t(&ctx, "grant-button")) } }
+                    p { button type="submit" { (st.t(ctx, "grant-button")) } }
                 }
             }
         }
-        (messages(&st, &ctx, &view, "/r/adjunto/", true))
+        (messages(st, ctx, &view, "/r/adjunto/", true))
         section {
-            h2 { (st.t(&ctx, "reply-title")) }
+            h2 { (st.t(ctx, "reply-title")) }
+            @if let Some(r) = &refused {
+                div.notice.error role="alert" {
+                    p { (r.error.message(st, ctx)) }
+                    @if r.files_lost { p { (st.t(ctx, "form-files-again")) } }
+                }
+            }
             form method="post" action="/r/responder" enctype="multipart/form-data" {
-                label for="message" { (st.t(&ctx, "reply-label")) }
-                textarea #message name="message" rows="8" required {}
-                label for="file" { (st.t(&ctx, "form-files")) }
-                p.warning { (st.t(&ctx, "form-files-metadata")) }
+                label for="message" { (st.t(ctx, "reply-label")) }
+                textarea #message name="message" rows="8" required {
+                    @if let Some(r) = &refused { (echo(&r.text)) }
+                }
+                label for="file" { (st.t(ctx, "form-files")) }
+                p.warning { (st.t(ctx, "form-files-metadata")) }
                 input #file type="file" name="file" multiple;
-                p { button type="submit" { (st.t(&ctx, "reply-button")) } }
+                p { button type="submit" { (st.t(ctx, "reply-button")) } }
             }
         }
         section.actions {
             form method="post" action="/r/salir" {
-                button type="submit" { (st.t(&ctx, "logout")) }
+                button type="submit" { (st.t(ctx, "logout")) }
             }
-            p { a href="/r/retirar" { (st.t(&ctx, "withdraw-link")) } }
+            p { a href="/r/retirar" { (st.t(ctx, "withdraw-link")) } }
         }
     };
-    Ok(page(&st, &ctx, &st.t(&ctx, "thread-title"), body))
+    let mut resp = page(st, ctx, &st.t(ctx, "thread-title"), body);
+    if let Some(r) = refused {
+        *resp.status_mut() = r.error.status;
+    }
+    Ok(resp)
 }
 
 pub async fn reply(
@@ -644,11 +680,20 @@ pub async fn reply(
         .await
         .map_err(|e| fail(&st, &ctx, e))?;
     let f = form::read(&st.saadd, mp, || st.saadd.reply_sink(&draft)).await;
+    let text = f.text.clone().unwrap_or_default();
+    let files_lost = !f.files.is_empty();
+    let refused = |error: WebError| Refused {
+        text: text.clone(),
+        error,
+        files_lost,
+    };
     if let Some(err) = f.error {
         let _ = st.saadd.discard(thread, f.files);
-        return Err(err.page(&st, &ctx));
+        return Err(
+            thread_page(&st, &ctx, thread, &secret, false, Some(refused(err)))
+                .unwrap_or_else(|r| r),
+        );
     }
-    let text = f.text.unwrap_or_default();
     let ids: Vec<Id> = f.files.iter().map(|a| a.id).collect();
     if let Err(e) = st
         .saadd
@@ -656,7 +701,10 @@ pub async fn reply(
         .await
     {
         let _ = st.saadd.discard_ids(thread, &ids);
-        return Err(fail(&st, &ctx, e));
+        return Err(
+            thread_page(&st, &ctx, thread, &secret, false, Some(refused(e.into())))
+                .unwrap_or_else(|r| r),
+        );
     }
     Ok(Redirect::to("/r/hilo").into_response())
 }

@@ -1,9 +1,12 @@
 //! Response headers every page carries, and the cross-site check on forms.
 
 use axum::body::Body;
+use axum::extract::{FromRequestParts, State};
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+
+use super::{AppState, Ctx, WebError};
 
 /// The Content-Security-Policy of every page: nothing from anywhere, our
 /// own stylesheet, forms posting only to us, no framing, no scripts.
@@ -15,24 +18,63 @@ form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 ///
 /// Browsers send `Origin: null` on form posts under `Referrer-Policy:
 /// no-referrer`, so the check reads `Sec-Fetch-Site` (sent by Tor Browser,
-/// Firefox and Chromium); clients that send neither header (the CLI,
-/// curl) are not browsers and are let through, and the session cookies are
+/// Firefox and Chromium) and, when a real `Origin` is sent, compares it
+/// with `Host`; clients that send neither header (the CLI, curl) are not
+/// browsers and are let through, and the session cookies are
 /// `SameSite=Strict` besides.
-pub async fn headers(req: Request<Body>, next: Next) -> Response {
-    let cross_site = req.method() != Method::GET
-        && req.method() != Method::HEAD
-        && req
-            .headers()
-            .get("sec-fetch-site")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v == "cross-site" || v == "same-site");
-    let mut resp = if cross_site {
-        (StatusCode::FORBIDDEN, "cross-site form refused").into_response()
+///
+/// Refusals made below the handlers (an undecodable path, a body the
+/// framework could not read) come back as plain English text; they are
+/// replaced here by a page in the reader's language.
+pub async fn headers(State(st): State<AppState>, req: Request<Body>, next: Next) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let ctx = match Ctx::from_request_parts(&mut parts, &st).await {
+        Ok(c) => c,
+        Err(never) => match never {},
+    };
+    let req = Request::from_parts(parts, body);
+    let mut resp = if is_cross_site(req.method(), req.headers()) {
+        WebError::new(StatusCode::FORBIDDEN, "err-cross-site").page(&st, &ctx)
     } else {
-        next.run(req).await
+        let resp = next.run(req).await;
+        let plain = resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/plain"));
+        if resp.status().is_client_error() && plain {
+            let key = match resp.status() {
+                StatusCode::NOT_FOUND => "err-not-found",
+                StatusCode::PAYLOAD_TOO_LARGE => "err-form-too-large",
+                _ => "err-form",
+            };
+            WebError::new(resp.status(), key).page(&st, &ctx)
+        } else {
+            resp
+        }
     };
     set_headers(resp.headers_mut());
     resp
+}
+
+fn is_cross_site(method: &Method, h: &HeaderMap) -> bool {
+    if method == Method::GET || method == Method::HEAD {
+        return false;
+    }
+    let fetch_site = h
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "cross-site" || v == "same-site");
+    let origin = h.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let host = h.get(header::HOST).and_then(|v| v.to_str().ok());
+    let foreign_origin = match (origin, host) {
+        (Some(o), Some(host)) if o != "null" => o
+            .split_once("://")
+            .map(|(_, authority)| authority != host)
+            .unwrap_or(true),
+        _ => false,
+    };
+    fetch_site || foreign_origin
 }
 
 fn set_headers(h: &mut HeaderMap) {

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 
 use super::layout::page;
-use super::reporter::messages;
+use super::reporter::{Refused, echo, messages};
 use super::session::SessionData;
 use super::{AppState, Ctx, FormBody, WebError, form};
 use crate::core::envelope::{Id, Slot};
@@ -290,17 +290,28 @@ pub async fn thread(
     let done = q.0.as_deref().is_some_and(|q| q.contains("hecho=1"));
     let me = who(&st, &ctx, false)?;
     let thread = thread_id(&st, &ctx, &id)?;
+    thread_page(&st, &ctx, &me, thread, done, None)
+}
+
+fn thread_page(
+    st: &AppState,
+    ctx: &Ctx,
+    me: &StaffLogin,
+    thread: Id,
+    done: bool,
+    refused: Option<Refused>,
+) -> Page {
     let view = st
         .saadd
         .read(thread, Slot::Staff(me.staff.id), &me.secret)
-        .map_err(|e| fail(&st, &ctx, e))?;
+        .map_err(|e| fail(st, ctx, e))?;
     let r = &view.record;
     let base = format!("/staff/t/{}", thread.hex());
     let is_coord = me.staff.role == Role::Coordinator;
     let staff = st
         .saadd
         .staff_of(me.staff.entity)
-        .map_err(|e| fail(&st, &ctx, e))?;
+        .map_err(|e| fail(st, ctx, e))?;
     let name_of = |id: &Id| {
         staff
             .iter()
@@ -319,70 +330,82 @@ pub async fn thread(
         .filter(|id| staff.iter().any(|s| s.id == **id && s.active))
         .collect();
     let body = html! {
-        @if done { div.notice.ok role="status" { p { (st.t(&ctx, "staff-done")) } } }
+        @if done { div.notice.ok role="status" { p { (st.t(ctx, "staff-done")) } } }
         dl.facts {
-            dt { (st.t(&ctx, "thread-kind")) } dd { (kind_name(&st, &ctx, r.kind)) }
-            dt { (st.t(&ctx, "thread-status")) } dd { (status_name(&st, &ctx, r.status)) }
-            dt { (st.t(&ctx, "thread-received-on")) } dd { (super::date(&st, &ctx, r.created)) }
-            dt { (st.t(&ctx, "thread-activity")) } dd { (super::date(&st, &ctx, r.activity)) }
+            dt { (st.t(ctx, "thread-kind")) } dd { (kind_name(st, ctx, r.kind)) }
+            dt { (st.t(ctx, "thread-status")) } dd { (status_name(st, ctx, r.status)) }
+            dt { (st.t(ctx, "thread-received-on")) } dd { (super::date(st, ctx, r.created)) }
+            dt { (st.t(ctx, "thread-activity")) } dd { (super::date(st, ctx, r.activity)) }
         }
         section {
-            h2 { (st.t(&ctx, "thread-readers")) }
+            h2 { (st.t(ctx, "thread-readers")) }
             ul { @for id in &r.readers { li { (name_of(id)) } } }
         }
-        (messages(&st, &ctx, &view, &format!("{base}/adjunto/"), false))
+        (messages(st, ctx, &view, &format!("{base}/adjunto/"), false))
         section {
-            h2 { (st.t(&ctx, "reply-title")) }
+            h2 { (st.t(ctx, "reply-title")) }
             form method="post" action={ (base) "/responder" } enctype="multipart/form-data" {
-                label for="message" { (st.t(&ctx, "reply-label")) }
-                textarea #message name="message" rows="8" required {}
-                label for="file" { (st.t(&ctx, "form-files")) }
+                @if let Some(r) = &refused {
+                    div.notice.error role="alert" {
+                        p { (r.error.message(st, ctx)) }
+                        @if r.files_lost { p { (st.t(ctx, "form-files-again")) } }
+                    }
+                }
+                label for="message" { (st.t(ctx, "reply-label")) }
+                textarea #message name="message" rows="8" required {
+                    @if let Some(r) = &refused { (echo(&r.text)) }
+                }
+                label for="file" { (st.t(ctx, "form-files")) }
                 input #file type="file" name="file" multiple;
-                p { button type="submit" { (st.t(&ctx, "reply-button")) } }
+                p { button type="submit" { (st.t(ctx, "reply-button")) } }
             }
         }
         section {
-            h2 { (st.t(&ctx, "status-change")) }
+            h2 { (st.t(ctx, "status-change")) }
             form method="post" action={ (base) "/estado" } {
-                label for="status" { (st.t(&ctx, "thread-status")) }
+                label for="status" { (st.t(ctx, "thread-status")) }
                 select #status name="status" {
-                    @for s in r.status.next() { option value=(s.key()) { (status_name(&st, &ctx, s)) } }
+                    @for s in r.status.next() { option value=(s.key()) { (status_name(st, ctx, s)) } }
                 }
-                p { button type="submit" { (st.t(&ctx, "status-change-button")) } }
+                p { button type="submit" { (st.t(ctx, "status-change-button")) } }
             }
         }
         @if is_coord {
             section {
-                h2 { (st.t(&ctx, "assign-title")) }
-                p.hint { (st.t(&ctx, "assign-help")) }
+                h2 { (st.t(ctx, "assign-title")) }
+                p.hint { (st.t(ctx, "assign-help")) }
                 @if !assignable.is_empty() {
                     form method="post" action={ (base) "/asignar" } {
-                        label for="advisor" { (st.t(&ctx, "assign-advisor-label")) }
+                        label for="advisor" { (st.t(ctx, "assign-advisor-label")) }
                         select #advisor name="advisor" {
                             @for a in &assignable { option value=(a.id.hex()) { (a.display_name) } }
                         }
-                        p { button type="submit" { (st.t(&ctx, "assign-button")) } }
+                        p { button type="submit" { (st.t(ctx, "assign-button")) } }
                     }
                 }
                 @for a in &r.advisors {
                     form.inline method="post" action={ (base) "/desasignar" } {
                         input type="hidden" name="advisor" value=(a.hex());
                         (name_of(a)) " "
-                        button.danger type="submit" { (st.t(&ctx, "unassign-button")) }
+                        button.danger type="submit" { (st.t(ctx, "unassign-button")) }
                     }
                 }
                 @for c in &regrantable {
                     form.inline method="post" action={ (base) "/reconceder" } {
                         input type="hidden" name="coordinator" value=(c.hex());
                         (name_of(c)) " "
-                        button type="submit" { (st.t(&ctx, "regrant-button")) }
+                        button type="submit" { (st.t(ctx, "regrant-button")) }
                     }
                 }
             }
         }
-        p { a href="/staff" { (st.t(&ctx, "nav-back-list")) } }
+        p { a href="/staff" { (st.t(ctx, "nav-back-list")) } }
     };
-    Ok(page(&st, &ctx, &st.t(&ctx, "staff-thread-title"), body))
+    let mut resp = page(st, ctx, &st.t(ctx, "staff-thread-title"), body);
+    if let Some(r) = refused {
+        *resp.status_mut() = r.error.status;
+    }
+    Ok(resp)
 }
 
 pub async fn reply(
@@ -407,11 +430,19 @@ pub async fn reply(
         .await
         .map_err(|e| fail(&st, &ctx, e))?;
     let f = form::read(&st.saadd, mp, || st.saadd.reply_sink(&draft)).await;
+    let text = f.text.clone().unwrap_or_default();
+    let files_lost = !f.files.is_empty();
+    let refused = |error: WebError| Refused {
+        text: text.clone(),
+        error,
+        files_lost,
+    };
     if let Some(err) = f.error {
         let _ = st.saadd.discard(thread, f.files);
-        return Err(err.page(&st, &ctx));
+        return Err(
+            thread_page(&st, &ctx, &me, thread, false, Some(refused(err))).unwrap_or_else(|r| r),
+        );
     }
-    let text = f.text.unwrap_or_default();
     let ids: Vec<Id> = f.files.iter().map(|a| a.id).collect();
     if let Err(e) = st
         .saadd
@@ -426,7 +457,10 @@ pub async fn reply(
         .await
     {
         let _ = st.saadd.discard_ids(thread, &ids);
-        return Err(fail(&st, &ctx, e));
+        return Err(
+            thread_page(&st, &ctx, &me, thread, false, Some(refused(e.into())))
+                .unwrap_or_else(|r| r),
+        );
     }
     Ok(Redirect::to(&format!("/staff/t/{}", thread.hex())).into_response())
 }
