@@ -309,6 +309,10 @@ async fn passwords_are_compared_composed() {
             .is_err()
     );
     let pw = w.s.generate_password();
+    assert!(
+        pw.is_ascii(),
+        "generated passwords can be typed on any keyboard"
+    );
     assert_eq!(
         pw.as_str(),
         unicode_normalization::UnicodeNormalization::nfc(pw.as_str()).collect::<String>()
