@@ -648,7 +648,7 @@ fn thread_page(
         }
         section.actions {
             form method="post" action="/r/salir" {
-                button type="submit" { (st.t(ctx, "logout")) }
+                button.secondary type="submit" { (st.t(ctx, "logout")) }
             }
             p { a href="/r/retirar" { (st.t(ctx, "withdraw-link")) } }
         }

@@ -269,7 +269,7 @@ pub async fn dashboard(State(st): State<AppState>, ctx: Ctx) -> Page {
                 }
             }
         }
-        form method="post" action="/staff/salir" { button type="submit" { (st.t(&ctx, "logout")) } }
+        form method="post" action="/staff/salir" { button.secondary type="submit" { (st.t(&ctx, "logout")) } }
         p { a href="/staff/clave" { (st.t(&ctx, "staff-password-title")) } }
     };
     Ok(page(&st, &ctx, &st.t(&ctx, "staff-title"), body))
