@@ -63,6 +63,21 @@ pub fn frame(st: &AppState, ctx: &Ctx, title: &str, body: Markup) -> Markup {
     }
 }
 
+/// A form page shown again after a refusal: the error's status, or 200.
+pub fn form_page(
+    st: &AppState,
+    ctx: &Ctx,
+    title: &str,
+    body: Markup,
+    error: Option<&super::WebError>,
+) -> Response {
+    let mut resp = page(st, ctx, title, body);
+    if let Some(e) = error {
+        *resp.status_mut() = e.status;
+    }
+    resp
+}
+
 /// A full HTML response (200 unless the caller sets a status).
 pub fn page(st: &AppState, ctx: &Ctx, title: &str, body: Markup) -> Response {
     let mut resp = frame(st, ctx, title, body).into_response();

@@ -11,7 +11,7 @@ use fluent_bundle::FluentValue;
 use maud::{Markup, html};
 
 use super::form::{self, MessageForm};
-use super::layout::page;
+use super::layout::{form_page, page};
 use super::session::{DraftStart, ReporterSession, SessionData};
 use super::{AppState, Ctx, FormBody, WebError};
 use crate::core::envelope::{Author, Id, Slot};
@@ -467,11 +467,7 @@ fn return_page(st: &AppState, ctx: &Ctx, error: Option<&WebError>) -> Response {
         }
         p.hint { (st.t(ctx, "return-lost")) }
     };
-    let mut resp = page(st, ctx, &st.t(ctx, "return-title"), body);
-    if let Some(e) = error {
-        *resp.status_mut() = e.status;
-    }
-    resp
+    form_page(st, ctx, &st.t(ctx, "return-title"), body, error)
 }
 
 pub async fn return_form(State(st): State<AppState>, ctx: Ctx) -> Page {

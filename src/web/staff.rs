@@ -10,7 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 
-use super::layout::page;
+use super::layout::{form_page, page};
 use super::reporter::{Refused, echo, messages};
 use super::session::SessionData;
 use super::{AppState, Ctx, FormBody, WebError, form};
@@ -87,11 +87,7 @@ fn login_page(st: &AppState, ctx: &Ctx, error: Option<&WebError>) -> Response {
             p { button type="submit" { (st.t(ctx, "staff-login-button")) } }
         }
     };
-    let mut resp = page(st, ctx, &st.t(ctx, "staff-login-title"), body);
-    if let Some(e) = error {
-        *resp.status_mut() = e.status;
-    }
-    resp
+    form_page(st, ctx, &st.t(ctx, "staff-login-title"), body, error)
 }
 
 pub async fn login_form(State(st): State<AppState>, ctx: Ctx) -> Page {
@@ -160,11 +156,7 @@ fn password_page(
             p { button type="submit" { (st.t(ctx, "staff-password-button")) } }
         }
     };
-    let mut resp = page(st, ctx, &st.t(ctx, "staff-password-title"), body);
-    if let Some(e) = error {
-        *resp.status_mut() = e.status;
-    }
-    resp
+    form_page(st, ctx, &st.t(ctx, "staff-password-title"), body, error)
 }
 
 pub async fn password_form(State(st): State<AppState>, ctx: Ctx) -> Page {
