@@ -19,6 +19,8 @@ pub struct Config {
     pub site_name: Option<String>,
     /// Argon2id derivations allowed at once (default 2; each uses up to 256 MiB).
     pub kdf_concurrency: Option<usize>,
+    /// Seconds a client may take to send a request's headers (default 20).
+    pub header_read_timeout_secs: Option<u64>,
     /// Size and count limits.
     #[serde(default)]
     pub limits: LimitsConfig,

@@ -185,8 +185,11 @@ pub async fn run(data: PathBuf, args: ServeArgs) -> Result<(), String> {
         }
     }
     let app = crate::web::router(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
+    let header_timeout = config
+        .header_read_timeout_secs
+        .map(|s| std::time::Duration::from_secs(s.clamp(1, 600)))
+        .unwrap_or(crate::web::HEADER_READ_TIMEOUT);
+    crate::web::serve(listener, app, shutdown(), header_timeout)
         .await
         .map_err(|e| format!("server stopped: {e}"))?;
     saadd.store().flush().map_err(|e| e.to_string())?;

@@ -325,3 +325,62 @@ impl axum::extract::FromRequest<AppState> for FormBody {
         }
     }
 }
+
+/// How long a client may take to send a request's headers, by default. A
+/// client that trickles them (slowloris) would otherwise hold a connection,
+/// and a file descriptor, for ever. Bodies are bounded by the 300-second
+/// request timeout of [`router`].
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Serves `app` on `listener` until `shutdown` resolves, then waits up to
+/// ten seconds for requests in flight (each acknowledges only after its
+/// flush, so none is cut between storing and answering).
+///
+/// The peer address from `accept` is dropped unread: nothing here can log
+/// or store it.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()>,
+    header_timeout: Duration,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::service::TowerToHyperService;
+
+    let mut conns = tokio::task::JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _peer)) => stream,
+                    // Out of file descriptors and the like: wait, go on.
+                    Err(_) => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let service = TowerToHyperService::new(app.clone());
+                conns.spawn(async move {
+                    let mut builder = Builder::new(TokioExecutor::new());
+                    builder
+                        .http1()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(header_timeout);
+                    let _ = builder
+                        .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                        .await;
+                });
+                while conns.try_join_next().is_some() {}
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(Duration::from_secs(10), async {
+        while conns.join_next().await.is_some() {}
+    })
+    .await;
+    Ok(())
+}
