@@ -206,6 +206,29 @@ async fn pages_headers_and_refusals() {
         "a confirmed draft is forgotten"
     );
 
+    // Withdrawing: confirmation required; afterwards the receipt opens
+    // nothing and the session is over.
+    let mut rep = Browser::new(&base);
+    let sent = rep
+        .post_multipart(
+            "/e/sej/enviar",
+            &[("kind", "question"), ("reader", reader.as_str())],
+            "Una pregunta que luego retiro.",
+            &[],
+        )
+        .await;
+    let phrase = receipt_words(&sent.body).join(" ");
+    assert_eq!(rep.get("/r/retirar").await.status, 200);
+    assert_eq!(rep.post_form("/r/retirar", &[]).await.status, 400);
+    let r = rep.post_form("/r/retirar", &[("sure", "yes")]).await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("La conversación se borró"));
+    assert_eq!(rep.get("/r/hilo").await.status, 401);
+    let r = Browser::new(&base)
+        .post_form("/r", &[("receipt", &phrase)])
+        .await;
+    assert_eq!(r.status, 401, "a withdrawn thread's receipt opens nothing");
+
     // Not UTF-8.
     let form = reqwest::multipart::Form::new()
         .text("kind", "question")

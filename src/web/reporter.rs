@@ -649,11 +649,8 @@ fn thread_page(
             p { a href="/r/retirar" { (st.t(ctx, "withdraw-link")) } }
         }
     };
-    let mut resp = page(st, ctx, &st.t(ctx, "thread-title"), body);
-    if let Some(r) = refused {
-        *resp.status_mut() = r.error.status;
-    }
-    Ok(resp)
+    let error = refused.as_ref().map(|r| &r.error);
+    Ok(form_page(st, ctx, &st.t(ctx, "thread-title"), body, error))
 }
 
 pub async fn reply(
@@ -750,29 +747,25 @@ pub async fn withdraw(State(st): State<AppState>, ctx: Ctx, form: FormBody) -> P
         .withdraw(thread, &secret)
         .await
         .map_err(|e| fail(&st, &ctx, e))?;
-    if let Some(id) = ctx.cookies.get(COOKIE) {
-        st.sessions.end(id);
-    }
-    let body = html! {
-        div.notice.ok role="status" { p { (st.t(&ctx, "withdraw-done")) } }
-        p { a href="/" { (st.t(&ctx, "nav-back-home")) } }
-    };
-    let mut resp = page(&st, &ctx, &st.t(&ctx, "withdraw-title"), body);
-    resp.headers_mut()
-        .append(header::SET_COOKIE, st.cookie(COOKIE, "", "/", Some(0)));
-    Ok(resp)
+    Ok(session_ended(&st, &ctx, "withdraw-title", "withdraw-done"))
 }
 
 pub async fn logout(State(st): State<AppState>, ctx: Ctx) -> Page {
+    Ok(session_ended(&st, &ctx, "logout-title", "logout-done"))
+}
+
+/// Ends the reporter's session (its key is wiped with it), clears the
+/// cookie and says what happened.
+fn session_ended(st: &AppState, ctx: &Ctx, title: &str, done: &str) -> Response {
     if let Some(id) = ctx.cookies.get(COOKIE) {
         st.sessions.end(id);
     }
     let body = html! {
-        div.notice.ok role="status" { p { (st.t(&ctx, "logout-done")) } }
-        p { a href="/" { (st.t(&ctx, "nav-back-home")) } }
+        div.notice.ok role="status" { p { (st.t(ctx, done)) } }
+        p { a href="/" { (st.t(ctx, "nav-back-home")) } }
     };
-    let mut resp = page(&st, &ctx, &st.t(&ctx, "logout-title"), body);
+    let mut resp = page(st, ctx, &st.t(ctx, title), body);
     resp.headers_mut()
         .append(header::SET_COOKIE, st.cookie(COOKIE, "", "/", Some(0)));
-    Ok(resp)
+    resp
 }

@@ -393,11 +393,14 @@ fn thread_page(
         }
         p { a href="/staff" { (st.t(ctx, "nav-back-list")) } }
     };
-    let mut resp = page(st, ctx, &st.t(ctx, "staff-thread-title"), body);
-    if let Some(r) = refused {
-        *resp.status_mut() = r.error.status;
-    }
-    Ok(resp)
+    let error = refused.as_ref().map(|r| &r.error);
+    Ok(form_page(
+        st,
+        ctx,
+        &st.t(ctx, "staff-thread-title"),
+        body,
+        error,
+    ))
 }
 
 pub async fn reply(
