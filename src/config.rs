@@ -29,6 +29,21 @@ pub struct Config {
     /// on a real network cookies then cross it in the clear.
     #[serde(default)]
     pub dangerous_cookies_without_secure: bool,
+    /// Claim tokens (spec/tokens.md).
+    #[serde(default)]
+    pub tokens: TokensConfig,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TokensConfig {
+    /// The issuer name in every TokenChallenge (default `buzon`). Changing
+    /// it invalidates tokens already issued.
+    pub issuer_name: Option<String>,
+    /// Days per issuer key epoch (default 30; 1 to 366).
+    pub epoch_days: Option<u32>,
+    /// Token types issued: 1 (VOPRF P-384) and/or 2 (blind RSA 2048).
+    pub types: Option<Vec<u16>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -39,9 +54,56 @@ pub struct LimitsConfig {
     pub attachments_per_message: Option<usize>,
     pub attachments_per_thread: Option<u32>,
     pub messages_per_thread: Option<u32>,
+    /// New threads per hour an entity with the `open` policy accepts from
+    /// everyone together (default 60).
+    pub new_threads_per_hour: Option<u32>,
 }
 
 impl Config {
+    /// The token issuer's settings, defaults filled in.
+    pub fn token_settings(&self) -> Result<crate::tokens::TokenSettings, String> {
+        use privacypass::TokenType;
+        let d = crate::tokens::TokenSettings::default();
+        let t = &self.tokens;
+        let types = match &t.types {
+            None => d.types,
+            Some(list) => {
+                let mut out = Vec::new();
+                for n in list {
+                    let ty = match n {
+                        1 => TokenType::PrivateP384,
+                        2 => TokenType::Public,
+                        _ => {
+                            return Err(format!(
+                                "tokens.types: {n} is not a supported token type (1 or 2)"
+                            ));
+                        }
+                    };
+                    if !out.contains(&ty) {
+                        out.push(ty);
+                    }
+                }
+                if out.is_empty() {
+                    return Err("tokens.types must name at least one token type".into());
+                }
+                out
+            }
+        };
+        let issuer_name = t.issuer_name.clone().unwrap_or(d.issuer_name);
+        if issuer_name.is_empty() || issuer_name.len() > 255 {
+            return Err("tokens.issuer_name must have 1 to 255 characters".into());
+        }
+        let epoch_days = t.epoch_days.unwrap_or(d.epoch_days);
+        if !(1..=366).contains(&epoch_days) {
+            return Err("tokens.epoch_days must be between 1 and 366".into());
+        }
+        Ok(crate::tokens::TokenSettings {
+            issuer_name,
+            epoch_days,
+            types,
+        })
+    }
+
     /// Reads and checks a configuration file.
     pub fn load(path: &std::path::Path) -> Result<Config, String> {
         let text = std::fs::read_to_string(path)

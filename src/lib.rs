@@ -18,5 +18,7 @@ pub mod logging;
 pub mod operator;
 pub mod platform;
 pub mod saadd;
+pub mod services;
 pub mod store;
+pub mod tokens;
 pub mod web;

@@ -4,11 +4,12 @@
 //! only the server's own user can connect).
 
 use std::path::Path;
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::saadd::{NewEntity, Role, Saadd};
+use crate::core::tokens::{Policy, Scope};
+use crate::saadd::{NewEntity, Role};
+use crate::services::Services;
 
 /// One operator command. Also the admin socket's request format (one JSON
 /// object per line).
@@ -39,6 +40,21 @@ pub enum Command {
     StaffResetPassword {
         login: String,
     },
+    TokenCodes {
+        entity: String,
+        count: u32,
+        tokens_per_code: u32,
+        days: u32,
+    },
+    TokenRevoke {
+        entity: String,
+        codes: Vec<String>,
+    },
+    TokenPolicy {
+        entity: String,
+        policy: Option<String>,
+    },
+    TokenKeys,
 }
 
 /// The admin socket's reply: the text to print, or the error to show.
@@ -49,7 +65,8 @@ pub struct Reply {
 }
 
 /// Runs a command against the service and returns what to print.
-pub async fn run(saadd: &Saadd, cmd: Command) -> Result<String, String> {
+pub async fn run(services: &Services, cmd: Command) -> Result<String, String> {
+    let saadd = services.saadd.as_ref();
     let err = |e: crate::saadd::SaaddError| e.to_string();
     match cmd {
         Command::Init => Ok("the data directory is ready".to_owned()),
@@ -70,6 +87,8 @@ pub async fn run(saadd: &Saadd, cmd: Command) -> Result<String, String> {
                 })
                 .await
                 .map_err(err)?;
+            // Its issuer keys, so codes work at once.
+            services.maintain_tokens().await?;
             Ok(format!(
                 "entity created: {} ({})\nreporters write at /e/{}",
                 e.name, e.slug, e.slug
@@ -138,12 +157,117 @@ pub async fn run(saadd: &Saadd, cmd: Command) -> Result<String, String> {
                 password.as_str()
             ))
         }
+        Command::TokenCodes {
+            entity,
+            count,
+            tokens_per_code,
+            days,
+        } => {
+            let e = saadd.entity_by_slug(&entity).map_err(err)?;
+            if !(1..=crate::tokens::MAX_CODES_PER_BATCH).contains(&count) {
+                return Err(format!(
+                    "--count must be between 1 and {}",
+                    crate::tokens::MAX_CODES_PER_BATCH
+                ));
+            }
+            if !(1..=crate::tokens::MAX_TOKENS_PER_CODE).contains(&tokens_per_code) {
+                return Err(format!(
+                    "--tokens-per-code must be between 1 and {}",
+                    crate::tokens::MAX_TOKENS_PER_CODE
+                ));
+            }
+            if !(1..=3660).contains(&days) {
+                return Err("--days must be between 1 and 3660".into());
+            }
+            let codes = services
+                .tokens
+                .make_codes(Scope::Entity(e.id), count, tokens_per_code, days)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(codes
+                .iter()
+                .map(|c| c.display())
+                .collect::<Vec<_>>()
+                .join("\n"))
+        }
+        Command::TokenRevoke { entity, codes } => {
+            let e = saadd.entity_by_slug(&entity).map_err(err)?;
+            let mut lines = Vec::new();
+            let mut missing = 0;
+            for c in &codes {
+                let found = services
+                    .tokens
+                    .revoke_code(Scope::Entity(e.id), c)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if found {
+                    lines.push(format!("revoked {}", c.trim()));
+                } else {
+                    missing += 1;
+                    lines.push(format!("no such code for {}: {}", e.slug, c.trim()));
+                }
+            }
+            if missing > 0 {
+                return Err(lines.join("\n"));
+            }
+            Ok(lines.join("\n"))
+        }
+        Command::TokenPolicy { entity, policy } => {
+            let e = saadd.entity_by_slug(&entity).map_err(err)?;
+            let scope = Scope::Entity(e.id);
+            if let Some(p) = policy {
+                let p = Policy::from_key(&p).ok_or("the policy must be open or token")?;
+                services
+                    .tokens
+                    .set_policy(&scope, p)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            let p = services.tokens.policy(&scope).map_err(|e| e.to_string())?;
+            Ok(match p {
+                Policy::Open => format!(
+                    "{}: open (no token needed; new threads are rate-limited for everyone together)",
+                    e.slug
+                ),
+                Policy::Token => format!(
+                    "{}: token (each new thread spends one token; hand out codes with `buzon token codes`)",
+                    e.slug
+                ),
+            })
+        }
+        Command::TokenKeys => {
+            let m = services.maintain_tokens().await?;
+            let entities = saadd.entities().map_err(err)?;
+            let epochs = services.tokens.epochs();
+            let mut lines = vec![format!(
+                "epoch length {} days; created {} and retired {} keys just now",
+                epochs.length(),
+                m.created,
+                m.retired
+            )];
+            for k in services.tokens.directory() {
+                let Scope::Entity(id) = k.scope;
+                let slug = entities
+                    .iter()
+                    .find(|e| e.id == id)
+                    .map(|e| e.slug.as_str())
+                    .unwrap_or("?");
+                let id = crate::tokens::key_id(&k.token_key);
+                lines.push(format!(
+                    "{slug}\ttype {}\tkey {}\tfrom {}",
+                    k.token_type as u16,
+                    hex::encode(&id[..8]),
+                    crate::core::Day((k.not_before / 86_400) as u32).iso()
+                ));
+            }
+            Ok(lines.join("\n"))
+        }
     }
 }
 
 /// Serves the admin socket until the process ends.
 #[cfg(unix)]
-pub async fn serve_socket(path: &Path, saadd: Arc<Saadd>) -> std::io::Result<()> {
+pub async fn serve_socket(path: &Path, services: Services) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
@@ -152,7 +276,7 @@ pub async fn serve_socket(path: &Path, saadd: Arc<Saadd>) -> std::io::Result<()>
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     loop {
         let (stream, _) = listener.accept().await?;
-        let saadd = saadd.clone();
+        let services = services.clone();
         tokio::spawn(async move {
             let (r, mut w) = stream.into_split();
             let mut line = String::new();
@@ -161,7 +285,7 @@ pub async fn serve_socket(path: &Path, saadd: Arc<Saadd>) -> std::io::Result<()>
                 return;
             }
             let reply = match serde_json::from_str::<Command>(&line) {
-                Ok(cmd) => match run(&saadd, cmd).await {
+                Ok(cmd) => match run(&services, cmd).await {
                     Ok(text) => Reply { ok: true, text },
                     Err(text) => Reply { ok: false, text },
                 },

@@ -6,20 +6,23 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use buzon::platform::{OsEntropy, SystemClock};
-use buzon::saadd::{Costs, Limits, Saadd};
+use buzon::saadd::{Costs, Limits};
 use buzon::store::MemoryStore;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trickled_headers_are_cut_off() {
-    let saadd = Arc::new(Saadd::new(
+    let services = buzon::services::Services::new(
         Arc::new(MemoryStore::default()),
         Arc::new(SystemClock),
         Arc::new(OsEntropy),
         Limits::default(),
         Costs::V1,
         1,
-    ));
-    let app = buzon::web::router(buzon::web::AppState::new(saadd, Arc::new(OsEntropy)).unwrap());
+        buzon::tokens::TokenSettings::default(),
+    )
+    .unwrap();
+    let app =
+        buzon::web::router(buzon::web::AppState::new(&services, Arc::new(OsEntropy)).unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

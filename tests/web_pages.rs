@@ -37,6 +37,15 @@ fn catalogues_have_the_same_keys_and_every_key_used_exists() {
         "entity-admin",
         "es-mx",
         "utf-8",
+        // RFC 9578 directory fields and the issuance-code header
+        "buzon-issuance-code",
+        "buzon-scope",
+        "issuer-request-uri",
+        "max-age",
+        "not-before",
+        "token-key",
+        "token-keys",
+        "token-type",
     ];
     let lit = regex::Regex::new(r#""([a-z]+(?:-[a-z0-9]+)+)""#).unwrap();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
@@ -56,6 +65,10 @@ fn catalogues_have_the_same_keys_and_every_key_used_exists() {
     }
     for m in 1..=12 {
         used.insert(format!("month-{m}"));
+    }
+    // JSON errors: `api-` and the stable code.
+    for code in buzon::web::API_ERROR_CODES {
+        used.insert(format!("api-{}", code.replace('_', "-")));
     }
     for r in ["coordinator", "advisor", "entity-admin"] {
         used.insert(format!("role-{r}"));

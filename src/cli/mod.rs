@@ -4,6 +4,7 @@
 mod entity;
 mod serve;
 mod staff;
+mod token;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,6 +42,10 @@ enum Noun {
     /// Manage staff: coordinators, advisors and entity admins.
     #[command(subcommand)]
     Staff(staff::StaffCmd),
+    /// Claim tokens: issuance codes, entity policy, issuer keys, and
+    /// fetching tokens from a server.
+    #[command(subcommand)]
+    Token(token::TokenCmd),
 }
 
 pub fn main() -> ExitCode {
@@ -61,6 +66,10 @@ pub fn main() -> ExitCode {
             Noun::Init => operator(&cli.data, Command::Init).await,
             Noun::Entity(cmd) => operator(&cli.data, cmd.into_command()).await,
             Noun::Staff(cmd) => operator(&cli.data, cmd.into_command()).await,
+            Noun::Token(cmd) => match cmd.into_command() {
+                Ok(c) => operator(&cli.data, c).await,
+                Err(fetch) => token::fetch(*fetch).await,
+            },
         }
     });
     match result {
@@ -83,8 +92,8 @@ fn say(text: &str) {
 /// running server's admin socket when the server holds the directory.
 async fn operator(data: &std::path::Path, cmd: Command) -> Result<(), String> {
     match serve::open_service(data, &crate::config::Config::default()) {
-        Ok(saadd) => {
-            let text = crate::operator::run(&saadd, cmd).await?;
+        Ok(services) => {
+            let text = crate::operator::run(&services, cmd).await?;
             say(&text);
             Ok(())
         }

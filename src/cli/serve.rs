@@ -10,6 +10,7 @@ use clap::Args;
 use crate::config::Config;
 use crate::platform::{OsEntropy, SystemClock};
 use crate::saadd::{Costs, NewEntity, Role, Saadd};
+use crate::services::Services;
 use crate::store::{SledStore, StoreError};
 
 #[derive(Args)]
@@ -33,7 +34,7 @@ pub enum OpenError {
 }
 
 /// Opens (creating if needed) the data directory and the service over it.
-pub fn open_service(data: &Path, config: &Config) -> Result<Arc<Saadd>, OpenError> {
+pub fn open_service(data: &Path, config: &Config) -> Result<Services, OpenError> {
     create_private_dir(data)
         .map_err(|e| OpenError::Other(format!("cannot create {}: {e}", data.display())))?;
     let store = SledStore::open(&data.join("db")).map_err(|e| match e {
@@ -41,14 +42,17 @@ pub fn open_service(data: &Path, config: &Config) -> Result<Arc<Saadd>, OpenErro
         other => OpenError::Other(other.to_string()),
     })?;
     let limits = config.limits().map_err(OpenError::Other)?;
-    Ok(Arc::new(Saadd::new(
+    let tokens = config.token_settings().map_err(OpenError::Other)?;
+    Services::new(
         Arc::new(store),
         Arc::new(SystemClock),
         Arc::new(OsEntropy),
         limits,
         Costs::V1,
         config.kdf_concurrency.unwrap_or(2).clamp(1, 16),
-    )))
+        tokens,
+    )
+    .map_err(OpenError::Other)
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
@@ -123,7 +127,7 @@ pub async fn run(data: PathBuf, args: ServeArgs) -> Result<(), String> {
         .listen
         .or(config.listen)
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
-    let saadd = match open_service(&data, &config) {
+    let services = match open_service(&data, &config) {
         Ok(s) => s,
         Err(OpenError::Locked) => {
             return Err(format!(
@@ -133,6 +137,7 @@ pub async fn run(data: PathBuf, args: ServeArgs) -> Result<(), String> {
         }
         Err(OpenError::Other(e)) => return Err(e),
     };
+    let saadd = services.saadd.clone();
     let swept = saadd.sweep_orphan_chunks().map_err(|e| e.to_string())?;
     if swept > 0 {
         tracing::info!(
@@ -145,10 +150,20 @@ pub async fn run(data: PathBuf, args: ServeArgs) -> Result<(), String> {
     } else {
         None
     };
+    let keys = services.maintain_tokens().await?;
+    if keys.created + keys.retired > 0 {
+        tracing::info!(
+            created = keys.created,
+            retired = keys.retired,
+            "token issuer keys updated"
+        );
+    }
+    spawn_token_maintenance(services.clone());
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let mut state = crate::web::AppState::new(saadd.clone(), Arc::new(OsEntropy))?;
+    let mut state = crate::web::AppState::new(&services, Arc::new(OsEntropy))?;
+    state.new_threads_per_hour = config.limits.new_threads_per_hour.unwrap_or(60).max(1);
     if let Some(name) = &config.site_name {
         state.site_name = Arc::from(name.as_str());
     }
@@ -157,7 +172,7 @@ pub async fn run(data: PathBuf, args: ServeArgs) -> Result<(), String> {
     #[cfg(unix)]
     {
         let sock = data.join("admin.sock");
-        let s = saadd.clone();
+        let s = services.clone();
         tokio::spawn(async move {
             if let Err(e) = crate::operator::serve_socket(&sock, s).await {
                 tracing::error!(error = %e, "admin socket stopped");
@@ -195,6 +210,28 @@ pub async fn run(data: PathBuf, args: ServeArgs) -> Result<(), String> {
     saadd.store().flush().map_err(|e| e.to_string())?;
     let _ = std::fs::remove_file(data.join("admin.sock"));
     Ok(())
+}
+
+/// Checks issuer keys every hour: a new epoch gets its keys within the
+/// hour, and expired keys (with their spent sets) go.
+fn spawn_token_maintenance(services: Services) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            match services.maintain_tokens().await {
+                Ok(m) if m.created + m.retired > 0 => tracing::info!(
+                    created = m.created,
+                    retired = m.retired,
+                    pruned = m.pruned_spent,
+                    "token issuer keys updated"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "token key maintenance failed"),
+            }
+        }
+    });
 }
 
 async fn shutdown() {

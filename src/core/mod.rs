@@ -11,6 +11,7 @@ pub mod receipt;
 pub mod seal;
 pub mod secret;
 pub mod status;
+pub mod tokens;
 pub mod wire;
 pub mod wrap;
 

@@ -39,6 +39,16 @@ impl Store for MemoryStore {
             .collect())
     }
 
+    fn insert_if_absent(&self, table: Table, key: &[u8], value: &[u8]) -> Result<bool, StoreError> {
+        let mut m = self.map();
+        let k = full_key(table, key);
+        if m.contains_key(&k) {
+            return Ok(false);
+        }
+        m.insert(k, value.to_vec());
+        Ok(true)
+    }
+
     fn apply(&self, batch: Batch) -> Result<(), StoreError> {
         let mut m = self.map();
         for (t, k, v) in batch.ops {

@@ -46,6 +46,17 @@ pub enum Table {
     ReceiptIndex = 13,
     /// Thread id → storage key (32). The key vault (spec/storage.md).
     Vault = 14,
+    /// Token key id (32) → issuer key record (JSON, spec/tokens.md).
+    IssuerKey = 15,
+    /// Token key id (32) || nonce (32) → empty: spent tokens.
+    SpentToken = 16,
+    /// Issuance code lookup (32) → code record (JSON).
+    IssuanceCode = 17,
+    /// Token key id (32) → retired key record (JSON, no secret): lets a
+    /// token of an expired key be told apart from one never issued here.
+    RetiredKey = 18,
+    /// Scope name → policy (JSON).
+    ScopePolicy = 19,
 }
 
 /// A storage failure. Carries no key or value.
@@ -98,6 +109,9 @@ pub trait Store: Send + Sync + 'static {
     /// Up to `limit` entries whose key starts with `prefix`, in key order,
     /// keys returned without the table byte.
     fn scan(&self, table: Table, prefix: &[u8], limit: usize) -> Result<Entries, StoreError>;
+    /// Writes `value` under `key` only if nothing is there, atomically
+    /// with respect to every other writer; `true` if it was written.
+    fn insert_if_absent(&self, table: Table, key: &[u8], value: &[u8]) -> Result<bool, StoreError>;
     /// Applies every write of `batch` atomically.
     fn apply(&self, batch: Batch) -> Result<(), StoreError>;
     /// Returns once everything applied so far is on disk.
@@ -134,6 +148,12 @@ mod tests {
         d.delete(Table::Thread, b"aa");
         store.apply(d).unwrap();
         assert_eq!(store.get(Table::Thread, b"aa").unwrap(), None);
+        assert!(store.insert_if_absent(Table::Thread, b"aa", b"4").unwrap());
+        assert!(!store.insert_if_absent(Table::Thread, b"aa", b"5").unwrap());
+        assert_eq!(
+            store.get(Table::Thread, b"aa").unwrap(),
+            Some(b"4".to_vec())
+        );
         assert_eq!(
             store.get(Table::Message, b"aa").unwrap(),
             Some(b"3".to_vec())

@@ -70,6 +70,14 @@ impl Store for SledStore {
         Ok(out)
     }
 
+    fn insert_if_absent(&self, table: Table, key: &[u8], value: &[u8]) -> Result<bool, StoreError> {
+        let swapped = self
+            .db
+            .compare_and_swap(full_key(table, key), None as Option<&[u8]>, Some(value))
+            .map_err(engine)?;
+        Ok(swapped.is_ok())
+    }
+
     fn apply(&self, batch: Batch) -> Result<(), StoreError> {
         let mut b = sled::Batch::default();
         for (t, k, v) in batch.ops {

@@ -29,6 +29,12 @@ impl WebError {
         }
     }
 
+    /// The stable code of the error, for tests and scripts: the catalogue
+    /// key without its `err-` prefix.
+    pub fn code(&self) -> &'static str {
+        self.key.strip_prefix("err-").unwrap_or(self.key)
+    }
+
     /// The sentence, in the page's language.
     pub fn message(&self, st: &AppState, ctx: &Ctx) -> String {
         match self.number {
@@ -50,7 +56,7 @@ impl WebError {
             "/"
         };
         let body = html! {
-            div.notice.error role="alert" { p { (msg) } }
+            div.notice.error role="alert" data-error=(self.code()) { p { (msg) } }
             p { a href=(back) { (st.t(ctx, "nav-back-home")) } }
         };
         let title = st.t(ctx, "err-title");

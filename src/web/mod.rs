@@ -16,6 +16,7 @@ mod reporter;
 pub mod security;
 pub mod session;
 mod staff;
+mod tokens;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,14 +32,21 @@ use axum::routing::{get, post};
 pub use error::WebError;
 use i18n::{I18n, Lang};
 use session::{SessionLimits, Sessions};
+pub use tokens::{API_ERROR_CODES, CODE_HEADER};
 
 use crate::platform::Entropy;
 use crate::saadd::Saadd;
+use crate::services::Services;
+use crate::tokens::Tokens;
 
 /// Everything a handler needs.
 #[derive(Clone)]
 pub struct AppState {
     pub saadd: Arc<Saadd>,
+    pub tokens: Arc<Tokens>,
+    /// New threads per hour on an `open` entity, everyone together.
+    pub new_threads_per_hour: u32,
+    pub open_limiter: Arc<tokens::OpenLimiter>,
     pub sessions: Arc<Sessions>,
     pub drafts: Arc<session::Drafts>,
     pub i18n: Arc<I18n>,
@@ -51,9 +59,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(saadd: Arc<Saadd>, entropy: Arc<dyn Entropy>) -> Result<AppState, String> {
+    pub fn new(services: &Services, entropy: Arc<dyn Entropy>) -> Result<AppState, String> {
         Ok(AppState {
-            saadd,
+            saadd: services.saadd.clone(),
+            tokens: services.tokens.clone(),
+            new_threads_per_hour: 60,
+            open_limiter: Arc::new(tokens::OpenLimiter::default()),
             sessions: Arc::new(Sessions::new(SessionLimits::default())),
             // Long enough to copy ten words by hand and confirm one.
             drafts: Arc::new(session::Drafts::new(Duration::from_secs(60 * 60), 20_000)),
@@ -154,6 +165,9 @@ async fn css() -> Response {
 }
 
 async fn not_found(axum::extract::State(st): axum::extract::State<AppState>, ctx: Ctx) -> Response {
+    if ctx.path.starts_with("/api/") {
+        return tokens::api_error(&st, &ctx, StatusCode::NOT_FOUND, "not_found");
+    }
     WebError::from(crate::saadd::SaaddError::NotFound).page(&st, &ctx)
 }
 
@@ -203,6 +217,9 @@ async fn method_not_allowed(
     axum::extract::State(st): axum::extract::State<AppState>,
     ctx: Ctx,
 ) -> Response {
+    if ctx.path.starts_with("/api/") {
+        return tokens::api_error(&st, &ctx, StatusCode::METHOD_NOT_ALLOWED, "method");
+    }
     WebError::new(StatusCode::METHOD_NOT_ALLOWED, "err-method").page(&st, &ctx)
 }
 
@@ -254,6 +271,17 @@ pub fn router(state: AppState) -> Router {
         .route("/staff/t/{id}/reconceder", post(staff::regrant))
         .route("/staff/t/{id}/adjunto/{att}", get(staff::download))
         .route("/static/buzon.css", get(css))
+        .route("/static/pases.js", get(tokens::pases_js))
+        .route("/e/{slug}/pases", get(tokens::pases_page))
+        .route(
+            "/.well-known/private-token-issuer-directory",
+            get(tokens::directory),
+        )
+        .route(
+            "/api/v1/entities/{slug}/token-challenge",
+            get(tokens::challenge),
+        )
+        .route("/api/v1/token-request", post(tokens::token_request))
         .route("/favicon.ico", get(favicon))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -172,7 +172,7 @@ fn entity_page(
         section #escribir {
             h2 { (st.t(ctx, "form-title")) }
             @if let Some(e) = error {
-                div.notice.error role="alert" {
+                div.notice.error role="alert" data-error=(e.code()) {
                     p { (e.message(st, ctx)) }
                     @if draft.files_lost { p { (st.t(ctx, "form-files-again")) } }
                 }
@@ -202,6 +202,13 @@ fn entity_page(
                             input type="checkbox" name="reader" value=(c.id.hex()) checked[!draft.excluded.contains(&c.id)];
                             " " (c.display_name)
                         }
+                    }
+                }
+                @if super::tokens::policy_of(st, entity) == crate::core::tokens::Policy::Token {
+                    fieldset {
+                        legend { (st.t(ctx, "form-token")) }
+                        p.hint { (st.t(ctx, "form-token-help")) " " a href={ "/e/" (entity.slug) "/pases" } { (st.t(ctx, "form-token-get")) } }
+                        textarea #token name="token" rows="3" autocomplete="off" spellcheck="false" required {}
                     }
                 }
                 label for="file" { (st.t(ctx, "form-files")) }
@@ -243,6 +250,7 @@ pub async fn submit(
     State(st): State<AppState>,
     ctx: Ctx,
     Path(slug): Path<String>,
+    headers: axum::http::HeaderMap,
     mp: Result<Multipart, MultipartRejection>,
 ) -> Page {
     let entity = st
@@ -309,6 +317,7 @@ pub async fn submit(
             .collect(),
         files_lost: !f.files.is_empty(),
     };
+    let token_text = f.field("token").map(str::to_owned);
     let error = f
         .error
         .or_else(|| readers.is_empty().then(|| SaaddError::NoReader.into()));
@@ -317,9 +326,25 @@ pub async fn submit(
         let _ = st.saadd.discard(new.id, f.files);
         return Err(refuse_form(&st, &ctx, &entity, &draft, err));
     }
+    // The entity's gate: a token spent (token policy) or a slot of the
+    // shared hourly allowance taken (open policy). Neither names anyone.
+    let gate = match pass_gate(&st, &entity, &headers, token_text.as_deref()).await {
+        Ok(g) => g,
+        Err(refusal) => {
+            st.drafts.forget(&draft_id);
+            let _ = st.saadd.discard(new.id, f.files);
+            let mut resp = refuse_form(&st, &ctx, &entity, &draft, refusal.error);
+            if let Some(v) = refusal.challenge {
+                resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+            }
+            return Err(resp);
+        }
+    };
     let text = f.text.unwrap_or_default();
     let thread = new.id;
     let ids: Vec<Id> = f.files.iter().map(|a| a.id).collect();
+    // The thread's commit flushes the store, which makes a spent token
+    // durable before the receipt is shown.
     let submitted = st
         .saadd
         .submit(entity.id, kind, &text, &readers, new, f.files)
@@ -329,9 +354,11 @@ pub async fn submit(
         Err(e) => {
             st.drafts.forget(&draft_id);
             let _ = st.saadd.discard_ids(thread, &ids);
+            gate.give_back(&st, entity.id);
             return Err(refuse_form(&st, &ctx, &entity, &draft, e.into()));
         }
     };
+    gate.settled();
     // The receipt is in this very response: it does not depend on a
     // cookie, a session or a second request reaching the server.
     let confirm_index = usize::from(st.random::<1>()[0]) % receipt::WORDS;
@@ -360,6 +387,91 @@ pub async fn submit(
             .append(header::SET_COOKIE, st.cookie(COOKIE, &id, "/", None));
     }
     Ok(resp)
+}
+
+/// What let a submission through.
+enum Gate {
+    Token(crate::tokens::Spend),
+    Open,
+}
+
+impl Gate {
+    fn give_back(self, st: &AppState, entity: Id) {
+        match self {
+            Gate::Token(spend) => {
+                if let Err(e) = st.tokens.refund(spend) {
+                    tracing::error!(error = %e, "a refused submission's token could not be given back");
+                }
+            }
+            Gate::Open => st.open_limiter.give_back(entity),
+        }
+    }
+
+    /// The submission is stored (and flushed): the token stays spent.
+    fn settled(self) {}
+}
+
+struct Refusal {
+    error: WebError,
+    challenge: Option<axum::http::HeaderValue>,
+}
+
+async fn pass_gate(
+    st: &AppState,
+    entity: &EntityRecord,
+    headers: &axum::http::HeaderMap,
+    field: Option<&str>,
+) -> Result<Gate, Refusal> {
+    use crate::core::tokens::{Policy, Scope};
+    use crate::tokens::RedeemError;
+    let scope = Scope::Entity(entity.id);
+    match super::tokens::policy_of(st, entity) {
+        Policy::Open => {
+            if st
+                .open_limiter
+                .take(entity.id, st.new_threads_per_hour, Instant::now())
+            {
+                Ok(Gate::Open)
+            } else {
+                Err(Refusal {
+                    error: WebError::new(StatusCode::TOO_MANY_REQUESTS, "err-new-threads-busy"),
+                    challenge: None,
+                })
+            }
+        }
+        Policy::Token => {
+            let from_header = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| v.len() > 12 && v[..12].eq_ignore_ascii_case("PrivateToken"));
+            let text = field
+                .filter(|t| !t.trim().is_empty())
+                .or(from_header)
+                .unwrap_or("");
+            match st.tokens.redeem(&scope, text).await {
+                Ok(spend) => Ok(Gate::Token(spend)),
+                Err(e) => {
+                    let (status, key) = match &e {
+                        RedeemError::Missing => (StatusCode::UNAUTHORIZED, "err-token-missing"),
+                        RedeemError::Malformed => (StatusCode::BAD_REQUEST, "err-token-malformed"),
+                        RedeemError::WrongScope => {
+                            (StatusCode::FORBIDDEN, "err-token-wrong-entity")
+                        }
+                        RedeemError::Expired => (StatusCode::FORBIDDEN, "err-token-expired"),
+                        RedeemError::Spent => (StatusCode::CONFLICT, "err-token-spent"),
+                        RedeemError::Store(err) => {
+                            tracing::error!(error = %err, "token redemption failed in storage");
+                            (StatusCode::SERVICE_UNAVAILABLE, "err-busy")
+                        }
+                    };
+                    Err(Refusal {
+                        error: WebError::new(status, key),
+                        challenge: super::tokens::www_authenticate(st, &scope),
+                    })
+                }
+            }
+        }
+    }
 }
 
 fn start_session(st: &AppState, ctx: &Ctx, data: SessionData, to: &str) -> Page {

@@ -42,7 +42,15 @@ pub async fn headers(State(st): State<AppState>, req: Request<Body>, next: Next)
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("text/plain"));
-        if resp.status().is_client_error() && plain {
+        if resp.status().is_client_error() && plain && ctx.path.starts_with("/api/") {
+            let code = match resp.status() {
+                StatusCode::NOT_FOUND => "not_found",
+                StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+                StatusCode::METHOD_NOT_ALLOWED => "method",
+                _ => "request_malformed",
+            };
+            super::tokens::api_error(&st, &ctx, resp.status(), code)
+        } else if resp.status().is_client_error() && plain {
             let key = match resp.status() {
                 StatusCode::NOT_FOUND => "err-not-found",
                 StatusCode::PAYLOAD_TOO_LARGE => "err-form-too-large",
@@ -78,8 +86,14 @@ fn is_cross_site(method: &Method, h: &HeaderMap) -> bool {
 }
 
 fn set_headers(h: &mut HeaderMap) {
+    // The one page that runs a script sets its own policy.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
+    }
     let fixed = [
-        (header::CONTENT_SECURITY_POLICY, CSP),
         (header::REFERRER_POLICY, "no-referrer"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),

@@ -58,6 +58,7 @@ pub struct TestServer {
     pub base: String,
     pub addr: SocketAddr,
     pub saadd: Arc<Saadd>,
+    pub services: buzon::services::Services,
     pub dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<()>>,
@@ -71,15 +72,21 @@ impl TestServer {
 
     pub async fn start_in(dir: tempfile::TempDir) -> TestServer {
         let store = SledStore::open(&dir.path().join("db")).unwrap();
-        let saadd = Arc::new(Saadd::new(
+        let services = buzon::services::Services::new(
             Arc::new(store),
             Arc::new(SystemClock),
             Arc::new(OsEntropy),
             Limits::default(),
             Costs::V1,
             2,
-        ));
-        let state = buzon::web::AppState::new(saadd.clone(), Arc::new(OsEntropy)).unwrap();
+            buzon::tokens::TokenSettings::default(),
+        )
+        .unwrap();
+        let saadd = services.saadd.clone();
+        let mut state = buzon::web::AppState::new(&services, Arc::new(OsEntropy)).unwrap();
+        // Tests send many threads to one entity; the open limit has its
+        // own test.
+        state.new_threads_per_hour = 1_000_000;
         let app = buzon::web::router(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -96,6 +103,7 @@ impl TestServer {
             base: format!("http://{addr}"),
             addr,
             saadd,
+            services,
             dir,
             shutdown: Some(tx),
             handle: Some(handle),

@@ -1,0 +1,307 @@
+//! `buzon token …`: issuance codes and policy (operator), and `fetch`, the
+//! client that blinds token requests on this machine (spec/tokens.md).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use serde::Deserialize;
+
+use crate::operator::Command;
+use crate::tokens::client;
+
+#[derive(Subcommand)]
+pub enum TokenCmd {
+    /// Make issuance codes for an entity, one per person who may send.
+    /// Each code yields up to --tokens-per-code tokens per key epoch. The
+    /// codes are printed once, one per line; only a hash is stored.
+    Codes {
+        /// The entity's slug.
+        #[arg(long)]
+        entity: String,
+        /// How many codes to make.
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+        /// Tokens each code yields per key epoch.
+        #[arg(long, default_value_t = 5)]
+        tokens_per_code: u32,
+        /// Days until the codes stop working.
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+    },
+    /// Revoke issuance codes: they yield no more tokens (tokens already
+    /// fetched stay valid until their key expires).
+    Revoke {
+        #[arg(long)]
+        entity: String,
+        /// The codes, as printed.
+        #[arg(required = true)]
+        codes: Vec<String>,
+    },
+    /// Show or set an entity's policy: `open` (no token; a shared hourly
+    /// limit) or `token` (each new thread spends one token).
+    Policy {
+        #[arg(long)]
+        entity: String,
+        /// open or token; omit to show the current policy.
+        policy: Option<String>,
+    },
+    /// List the issuer's active keys (and make any that are due).
+    Keys,
+    /// Fetch tokens from a server: the blinding is done here, so the server
+    /// cannot link the tokens to this code when they are spent.
+    Fetch {
+        /// The server's address, e.g. http://127.0.0.1:8080 or an onion
+        /// address.
+        #[arg(long)]
+        server: String,
+        /// The entity's slug.
+        #[arg(long)]
+        entity: String,
+        /// The issuance code. If omitted it is read from standard input, so
+        /// it stays out of the shell history.
+        #[arg(long)]
+        code: Option<String>,
+        /// How many tokens.
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+        /// Token type: 1 (VOPRF P-384) or 2 (blind RSA).
+        #[arg(long = "type", default_value_t = 1)]
+        token_type: u16,
+        /// Append the tokens to this file (one per line) instead of
+        /// printing them.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// A proxy for every request, e.g. socks5h://127.0.0.1:9050 for Tor.
+        #[arg(long)]
+        proxy: Option<String>,
+    },
+}
+
+impl TokenCmd {
+    /// The operator command, or `None` for `fetch` (a client command).
+    pub fn into_command(self) -> Result<Command, Box<TokenCmd>> {
+        Ok(match self {
+            TokenCmd::Codes {
+                entity,
+                count,
+                tokens_per_code,
+                days,
+            } => Command::TokenCodes {
+                entity,
+                count,
+                tokens_per_code,
+                days,
+            },
+            TokenCmd::Revoke { entity, codes } => Command::TokenRevoke { entity, codes },
+            TokenCmd::Policy { entity, policy } => Command::TokenPolicy { entity, policy },
+            TokenCmd::Keys => Command::TokenKeys,
+            fetch @ TokenCmd::Fetch { .. } => return Err(Box::new(fetch)),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct Directory {
+    #[serde(rename = "issuer-request-uri")]
+    issuer_request_uri: String,
+    #[serde(rename = "token-keys")]
+    token_keys: Vec<DirectoryKey>,
+}
+
+#[derive(Deserialize)]
+struct DirectoryKey {
+    #[serde(rename = "token-type")]
+    token_type: u16,
+    #[serde(rename = "token-key")]
+    token_key: String,
+}
+
+#[derive(Deserialize)]
+struct Challenges {
+    policy: String,
+    challenges: Vec<Challenge>,
+}
+
+#[derive(Deserialize)]
+struct Challenge {
+    #[serde(rename = "token-type")]
+    token_type: u16,
+    challenge: String,
+    #[serde(rename = "token-key")]
+    token_key: String,
+}
+
+#[derive(Deserialize)]
+struct ApiError {
+    error: ApiErrorBody,
+}
+
+#[derive(Deserialize)]
+struct ApiErrorBody {
+    code: String,
+    message: String,
+}
+
+fn b64(s: &str) -> Result<Vec<u8>, String> {
+    crate::core::tokens::decode_token_text(s).ok_or_else(|| "the server sent bad base64".into())
+}
+
+/// A base URL joined with an absolute path or an absolute URL.
+fn join(server: &str, uri: &str) -> String {
+    if uri.starts_with("http://") || uri.starts_with("https://") {
+        uri.to_owned()
+    } else {
+        format!(
+            "{}/{}",
+            server.trim_end_matches('/'),
+            uri.trim_start_matches('/')
+        )
+    }
+}
+
+async fn api_failure(resp: reqwest::Response) -> String {
+    let status = resp.status();
+    match resp.json::<ApiError>().await {
+        Ok(e) => format!("{} ({})", e.error.message, e.error.code),
+        Err(_) => format!("the server answered {status}"),
+    }
+}
+
+/// Runs `buzon token fetch`.
+pub async fn fetch(cmd: TokenCmd) -> Result<(), String> {
+    let TokenCmd::Fetch {
+        server,
+        entity,
+        code,
+        count,
+        token_type,
+        out,
+        proxy,
+    } = cmd
+    else {
+        return Err("not a fetch command".into());
+    };
+    if !(1..=100).contains(&count) {
+        return Err("--count must be between 1 and 100".into());
+    }
+    let code = match code {
+        Some(c) => c,
+        None => {
+            eprint!("issuance code: ");
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| format!("cannot read the code: {e}"))?;
+            line.trim().to_owned()
+        }
+    };
+    let code = crate::core::tokens::IssuanceCode::parse(&code)
+        .ok_or("that is not an issuance code (16 letters and digits, e.g. 7K2M-QX9D-4HTB-W1RZ)")?
+        .display();
+    let mut builder = reqwest::Client::builder()
+        .user_agent("buzon")
+        .timeout(std::time::Duration::from_secs(120));
+    if let Some(p) = &proxy {
+        builder = builder.proxy(reqwest::Proxy::all(p).map_err(|e| format!("--proxy: {e}"))?);
+    }
+    let http = builder.build().map_err(|e| e.to_string())?;
+    let get = |url: String| {
+        let http = http.clone();
+        async move {
+            http.get(&url)
+                .send()
+                .await
+                .map_err(|e| format!("cannot reach {url}: {e}"))
+        }
+    };
+    let resp = get(join(&server, "/.well-known/private-token-issuer-directory")).await?;
+    if !resp.status().is_success() {
+        return Err(api_failure(resp).await);
+    }
+    let directory: Directory = resp
+        .json()
+        .await
+        .map_err(|_| "the issuer directory cannot be read")?;
+    let resp = get(join(
+        &server,
+        &format!("/api/v1/entities/{entity}/token-challenge"),
+    ))
+    .await?;
+    if !resp.status().is_success() {
+        return Err(api_failure(resp).await);
+    }
+    let challenges: Challenges = resp
+        .json()
+        .await
+        .map_err(|_| "the entity's challenge cannot be read")?;
+    let chosen = challenges
+        .challenges
+        .iter()
+        .find(|c| c.token_type == token_type)
+        .ok_or_else(|| format!("{entity} offers no tokens of type {token_type}"))?;
+    let token_key = b64(&chosen.token_key)?;
+    // Key consistency: the key this entity names must be one the directory
+    // shows to everyone.
+    let listed = directory.token_keys.iter().any(|k| {
+        k.token_type == token_type && b64(&k.token_key).ok().as_deref() == Some(&token_key[..])
+    });
+    if !listed {
+        return Err("the entity's key is not in the issuer directory: refusing (a key shown only to you could identify your tokens)".into());
+    }
+    let challenge = b64(&chosen.challenge)?;
+    let issuer = join(&server, &directory.issuer_request_uri);
+    let mut tokens = Vec::with_capacity(count as usize);
+    for i in 0..count {
+        let seed: [u8; 32] = crate::platform::random(&crate::platform::OsEntropy);
+        let (request, pending) =
+            client::request(token_type, &token_key, &challenge, seed).map_err(|e| e.to_string())?;
+        let resp = http
+            .post(&issuer)
+            .header("content-type", "application/private-token-request")
+            .header(crate::web::CODE_HEADER, &code)
+            .body(request)
+            .send()
+            .await
+            .map_err(|e| format!("cannot reach {issuer}: {e}"))?;
+        if !resp.status().is_success() {
+            let why = api_failure(resp).await;
+            if tokens.is_empty() {
+                return Err(why);
+            }
+            eprintln!("stopped after {i} tokens: {why}");
+            break;
+        }
+        let body = resp.bytes().await.map_err(|e| e.to_string())?;
+        let token = client::finish(pending, &body).map_err(|e| e.to_string())?;
+        tokens.push(crate::core::tokens::base64url(&token));
+    }
+    let text = tokens.join("\n") + "\n";
+    match out {
+        Some(path) => {
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            f.write_all(text.as_bytes())
+                .and_then(|_| f.sync_all())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            eprintln!(
+                "{} token(s) of type {token_type} for {entity} appended to {}",
+                tokens.len(),
+                path.display()
+            );
+        }
+        None => {
+            let _ = std::io::stdout().write_all(text.as_bytes());
+        }
+    }
+    if challenges.policy != "token" {
+        eprintln!(
+            "note: {entity} does not ask for tokens at the moment (policy {})",
+            challenges.policy
+        );
+    }
+    Ok(())
+}
