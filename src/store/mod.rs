@@ -48,7 +48,7 @@ pub enum Table {
     Vault = 14,
     /// Token key id (32) → issuer key record (JSON, spec/tokens.md).
     IssuerKey = 15,
-    /// Token key id (32) || nonce (32) → empty: spent tokens.
+    /// Token key id (32) || BLAKE3 of the nonce (32) → empty: spent tokens.
     SpentToken = 16,
     /// Issuance code lookup (32) → code record (JSON).
     IssuanceCode = 17,

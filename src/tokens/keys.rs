@@ -343,7 +343,7 @@ impl OriginKeyStore for OneRsaPublic {
 }
 
 /// The crate's nonce store over `Table::SpentToken`, for one key: entries
-/// are `key id || nonce`, so retiring a key prunes its set by prefix.
+/// are `key id || H(nonce)`, so retiring a key prunes its set by prefix.
 ///
 /// `reserve` is the atomic insert-if-absent; `release` deletes (the crate
 /// calls it when the authenticator does not verify); `commit` has nothing
@@ -366,10 +366,12 @@ impl<'a> SpentSet<'a> {
         }
     }
 
+    /// `key id || H(nonce)`: the spent set keeps a hash of each nonce,
+    /// not the nonce, so no part of a token is stored.
     pub fn key_for(&self, nonce: &[u8; 32]) -> Vec<u8> {
         let mut k = Vec::with_capacity(64);
         k.extend_from_slice(&self.key_id);
-        k.extend_from_slice(nonce);
+        k.extend_from_slice(&blake3::derive_key("buzon 2026 spent token v1", nonce));
         k
     }
 
