@@ -37,6 +37,11 @@ const EPOCH: u32 = 30;
 const START: u32 = 680 * EPOCH + 3;
 
 async fn env(store: Arc<dyn Store>) -> Env {
+    env_with(store, TokenSettings::default().types).await
+}
+
+async fn env_with(store: Arc<dyn Store>, types: Vec<privacypass::TokenType>) -> Env {
+    let n_types = types.len();
     let clock = Arc::new(TestClock(AtomicU32::new(START)));
     let services = Services::new(
         store,
@@ -48,7 +53,7 @@ async fn env(store: Arc<dyn Store>) -> Env {
         TokenSettings {
             issuer_name: "buzon.test".into(),
             epoch_days: EPOCH,
-            ..TokenSettings::default()
+            types,
         },
     )
     .unwrap();
@@ -68,7 +73,11 @@ async fn env(store: Arc<dyn Store>) -> Env {
         ids.push(e.id);
     }
     let m = services.maintain_tokens().await.unwrap();
-    assert_eq!(m.created, 4, "two entities × two token types");
+    assert_eq!(
+        m.created,
+        4 * n_types,
+        "two entities × each token type × this epoch and the next"
+    );
     Env {
         services,
         clock,
@@ -289,7 +298,11 @@ async fn keys_rotate_and_expired_keys_stop_redeeming_and_are_pruned() {
     // Next epoch: new keys issue, the old ones still redeem.
     env.set_day(START + EPOCH);
     let m = env.services.maintain_tokens().await.unwrap();
-    assert_eq!((m.created, m.retired), (4, 0));
+    assert_eq!(
+        (m.created, m.retired),
+        (4, 0),
+        "the epoch after is made ahead"
+    );
     assert_eq!(t.directory().len(), 8, "current and still-valid keys");
     let newest = t.directory()[0].token_key.clone();
     let current = t.challenges(&env.a)[0].token_key.clone();
@@ -323,7 +336,8 @@ async fn keys_rotate_and_expired_keys_stop_redeeming_and_are_pruned() {
     // No retired key's secret is left in storage.
     assert_eq!(
         store.scan(Table::IssuerKey, &[], usize::MAX).unwrap().len(),
-        8
+        12,
+        "two epochs listed, one made ahead"
     );
     assert_eq!(
         store
@@ -336,27 +350,33 @@ async fn keys_rotate_and_expired_keys_stop_redeeming_and_are_pruned() {
 
 #[tokio::test]
 async fn truncated_key_ids_stay_unique_among_active_keys() {
+    // VOPRF keys only (RSA key generation is slow): 80 scopes × this epoch
+    // and the next = 164 keys in the 256 truncated ids.
     let store: Arc<dyn Store> = Arc::new(MemoryStore::default());
-    let env = env(store).await;
-    // Many scopes: 2 keys each, all active at once.
+    let env = env_with(store.clone(), vec![privacypass::TokenType::PrivateP384]).await;
     let mut scopes = Vec::new();
-    for i in 0..40u8 {
+    for i in 0..80u8 {
         scopes.push((
             Scope::Entity(buzon::core::envelope::Id([i; 16])),
             format!("e{i}"),
         ));
     }
     env.services.tokens.maintain(&scopes).await.unwrap();
-    let dir = env.services.tokens.directory();
-    assert_eq!(dir.len(), 84);
-    let mut tids: Vec<u8> = dir
+    assert_eq!(
+        env.services.tokens.directory().len(),
+        82,
+        "listed: this epoch's"
+    );
+    let mut tids: Vec<u8> = store
+        .scan(Table::IssuerKey, &[], usize::MAX)
+        .unwrap()
         .iter()
-        .map(|k| buzon::tokens::key_id(&k.token_key)[31])
+        .map(|(id, _)| id[31])
         .collect();
+    assert_eq!(tids.len(), 164);
     tids.sort_unstable();
-    let before = tids.len();
     tids.dedup();
-    assert_eq!(tids.len(), before, "every truncated key id is unique");
+    assert_eq!(tids.len(), 164, "every truncated key id is unique");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -488,7 +508,8 @@ async fn fetch_over_http(base: &str, slug: &str, ty: u16, code: &str) -> String 
         .find(|c| c["token-type"] == ty)
         .unwrap();
     let dec = |k: &str| buzon::core::tokens::decode_token_text(c[k].as_str().unwrap()).unwrap();
-    let (req, pending) = client::request(ty, &dec("token-key"), &dec("challenge"), rand32()).unwrap();
+    let (req, pending) =
+        client::request(ty, &dec("token-key"), &dec("challenge"), rand32()).unwrap();
     let resp = http
         .post(format!("{base}/api/v1/token-request"))
         .header("content-type", "application/private-token-request")
@@ -523,7 +544,11 @@ async fn the_reporter_form_spends_a_pasted_token_once() {
     // Open by default: no token field.
     let page = b.get(&format!("/e/{}", fx.slug)).await;
     assert!(!page.body.contains(r#"name="token""#));
-    services.tokens.set_policy(&scope, Policy::Token).await.unwrap();
+    services
+        .tokens
+        .set_policy(&scope, Policy::Token)
+        .await
+        .unwrap();
     let page = b.get(&format!("/e/{}", fx.slug)).await;
     assert!(page.body.contains(r#"name="token""#));
     assert!(page.body.contains(&format!("/e/{}/pases", fx.slug)));
@@ -533,7 +558,12 @@ async fn the_reporter_form_spends_a_pasted_token_once() {
         let draft = hex::encode(rand32()).get(..32).unwrap().to_owned();
         b.post_multipart(
             &format!("/e/{}/enviar", fx.slug),
-            &[("draft", &draft), ("kind", "question"), ("reader", &reader), ("token", token)],
+            &[
+                ("draft", &draft),
+                ("kind", "question"),
+                ("reader", &reader),
+                ("token", token),
+            ],
             "¿Puedo aceptar un regalo de un proveedor?",
             &[],
         )
@@ -589,7 +619,12 @@ async fn the_reporter_form_spends_a_pasted_token_once() {
     assert_eq!(r.status(), 400);
     let j: serde_json::Value = r.json().await.unwrap();
     assert_eq!(j["error"]["code"], "request_malformed");
-    assert!(j["error"]["message"].as_str().unwrap().contains("expected format"));
+    assert!(
+        j["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expected format")
+    );
     let r = reqwest::Client::new()
         .post(format!("{}/api/v1/token-request", server.base))
         .body(vec![0u8; 52])
@@ -633,5 +668,73 @@ async fn only_the_issuance_page_may_run_a_script() {
         dir.headers["content-type"],
         "application/private-token-issuer-directory"
     );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn tokens_fetched_by_the_cli_are_accepted() {
+    let server = common::TestServer::start().await;
+    let fx = common::fixture(&server.saadd).await;
+    let services = &server.services;
+    services.maintain_tokens().await.unwrap();
+    let scope = Scope::Entity(fx.entity);
+    services
+        .tokens
+        .set_policy(&scope, Policy::Token)
+        .await
+        .unwrap();
+    let code = services.tokens.make_codes(scope, 1, 4, 30).await.unwrap()[0].display();
+    let out = server.dir.path().join("pases.txt");
+    for ty in ["1", "2"] {
+        // The code on standard input, as the README suggests.
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_buzon"))
+            .args([
+                "token",
+                "fetch",
+                "--server",
+                &server.base,
+                "--entity",
+                &fx.slug,
+            ])
+            .args(["--count", "2", "--type", ty, "--out"])
+            .arg(&out)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use tokio::io::AsyncWriteExt;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin
+            .write_all(format!("{}\n", code.to_lowercase()).as_bytes())
+            .await
+            .unwrap();
+        drop(stdin);
+        let o = child.wait_with_output().await.unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let text = std::fs::read_to_string(&out).unwrap();
+    let tokens: Vec<&str> = text.lines().collect();
+    assert_eq!(tokens.len(), 4);
+    for t in &tokens {
+        let _ = services.tokens.redeem(&scope, t).await.unwrap();
+    }
+    // The code is used up: the CLI says so in words and fails.
+    let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_buzon"))
+        .args([
+            "token",
+            "fetch",
+            "--server",
+            &server.base,
+            "--entity",
+            &fx.slug,
+        ])
+        .args(["--code", &code])
+        .output()
+        .await
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("code_exhausted"), "{err}");
     server.stop().await;
 }

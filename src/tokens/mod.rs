@@ -290,8 +290,18 @@ impl Tokens {
         }
         self.store.flush()?;
         self.reload()?;
+        // This epoch's keys and the next one's: the next epoch's keys are
+        // made ahead (and listed only once their epoch starts), so issuance
+        // never waits for a maintenance pass at the turn of an epoch.
+        let wanted = [epoch, epoch.saturating_add(1)];
         for (scope, origin) in scopes {
-            for &ty in &self.settings.types {
+            let pairs: Vec<(TokenType, u32)> = self
+                .settings
+                .types
+                .iter()
+                .flat_map(|&ty| wanted.map(|e| (ty, e)))
+                .collect();
+            for (ty, epoch) in pairs {
                 let has = self
                     .active()
                     .iter()
@@ -339,10 +349,13 @@ impl Tokens {
         }
     }
 
-    /// Every active key, issuing ones first (RFC 9578 directory).
+    /// Every key that issues or redeems today, issuing ones first (RFC
+    /// 9578 directory). Keys made ahead for the next epoch are not listed.
     pub fn directory(&self) -> Vec<DirectoryKey> {
+        let epoch = self.epochs.of(self.today());
         self.active()
             .iter()
+            .filter(|k| k.epoch <= epoch)
             .map(|k| DirectoryKey {
                 token_type: k.token_type,
                 token_key: k.token_key.clone(),
