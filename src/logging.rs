@@ -7,12 +7,20 @@ use tracing_subscriber::EnvFilter;
 
 /// Directives always appended: they win over the operator's.
 /// sled logs keys and whole write batches (thread ids, lookup handles,
-/// ciphertext) at debug and trace: it is held at warnings.
+/// ciphertext) at debug and trace: it is held at warnings. reqwest (the
+/// token client) logs the addresses it connects to at debug.
 const ALWAYS_OFF: &[&str] = &[
     "axum::serve=off",
     "hyper::server=off",
     "hyper_util::server=off",
+    "reqwest=warn",
+    "hyper_util::client=warn",
     "sled=warn",
+    // The Privacy Pass crates log every refused token or request at warn
+    // (error kinds only): a flood of bad tokens must not flood the log.
+    "privacypass=error",
+    "voprf=error",
+    "blind_rsa_signatures=error",
 ];
 
 /// The filter for `requested` (e.g. the `BUZON_LOG` variable), default `info`.

@@ -534,6 +534,7 @@ fn data_error(html: &str) -> Option<String> {
 
 #[tokio::test]
 async fn the_reporter_form_spends_a_pasted_token_once() {
+    let logs = common::capture_logs();
     let server = common::TestServer::start().await;
     let fx = common::fixture(&server.saadd).await;
     let services = &server.services;
@@ -640,6 +641,14 @@ async fn the_reporter_form_spends_a_pasted_token_once() {
     assert_eq!(r.status(), 404);
     assert_eq!(r.headers()["content-type"], "application/json");
     server.stop().await;
+    // Verbose logs hold neither codes nor tokens nor addresses.
+    tracing::info!("log capture probe");
+    let text = logs.text();
+    assert!(text.contains("log capture probe"), "logs are captured");
+    for secret in [code.as_str(), &code.replace('-', ""), &token, &token2] {
+        assert!(!text.contains(secret), "a code or token reached the log");
+    }
+    assert!(!text.contains("127.0.0.1"), "an address reached the log");
 }
 
 #[tokio::test]
