@@ -33,7 +33,7 @@ use buzon::core::tokens::{Policy, Scope, base64url};
 use buzon::platform::{OsEntropy, SystemClock};
 use buzon::saadd::{Costs, Limits, NewEntity, Role};
 use buzon::services::Services;
-use buzon::store::{SledStore, Store as _};
+use buzon::store::{SledStore, Table};
 use buzon::tokens::client;
 use buzon::tokens::{TokenSettings, challenge_for};
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main};
@@ -260,7 +260,7 @@ impl Lib {
 fn library(c: &mut Criterion) {
     let libs = [Lib::new(1), Lib::new(2)];
     let mut g = c.benchmark_group("library/issue");
-    g.sample_size(20).measurement_time(Duration::from_secs(3));
+    g.sample_size(20).measurement_time(Duration::from_secs(2));
     for lib in &libs {
         let (req, pending) = lib.request();
         // The response finalises: what is measured is a real issuance.
@@ -270,7 +270,7 @@ fn library(c: &mut Criterion) {
     g.finish();
 
     let mut g = c.benchmark_group("library/redeem");
-    g.sample_size(20).measurement_time(Duration::from_secs(3));
+    g.sample_size(20).measurement_time(Duration::from_secs(2));
     for lib in &libs {
         let pool: Vec<Vec<u8>> = (0..POOL).map(|_| lib.token()).collect();
         let nonces = Nonces::default();
@@ -449,6 +449,25 @@ fn service(c: &mut Criterion) {
     let site = rt.block_on(Site::new(Costs::V1));
     let tokens = &site.services.tokens;
     let scope = site.scope();
+
+    // The floor under every durable step: one small insert-if-absent in
+    // the spent-token table (under a key id no key has) and the flush.
+    let mut g = c.benchmark_group("service/storage");
+    g.sample_size(20).measurement_time(Duration::from_secs(2));
+    g.bench_function("insert+flush", |b| {
+        let store = tokens.store();
+        b.iter(|| {
+            let mut key = vec![0xff; 32];
+            key.extend_from_slice(&seed());
+            assert!(
+                store
+                    .insert_if_absent(Table::SpentToken, &key, &[])
+                    .unwrap()
+            );
+            store.flush().unwrap();
+        })
+    });
+    g.finish();
 
     let mut g = c.benchmark_group("service/issue");
     g.sample_size(20).measurement_time(Duration::from_secs(3));
@@ -656,7 +675,7 @@ fn submit_benches(
     srv: &Server,
     http: &reqwest::Client,
 ) {
-    g.bench_function("open (no token)", |b| {
+    g.bench_function("open", |b| {
         b.iter_custom(|iters| {
             rt.block_on(async {
                 let start = Instant::now();
@@ -668,7 +687,7 @@ fn submit_benches(
         })
     });
     for ty in [1u16, 2] {
-        g.bench_function(format!("token type{ty}"), |b| {
+        g.bench_function(format!("token-type{ty}"), |b| {
             b.iter_custom(|iters| {
                 rt.block_on(async {
                     // Fresh tokens, made untimed before the timed loop.
@@ -684,5 +703,17 @@ fn submit_benches(
     }
 }
 
-criterion_group!(benches, library, service, http);
+/// Short warm-ups and no plots: the whole run stays within a few minutes
+/// on two cores.
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .without_plots()
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = library, service, http
+}
 criterion_main!(benches);

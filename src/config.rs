@@ -37,8 +37,9 @@ pub struct Config {
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct TokensConfig {
-    /// The issuer name in every TokenChallenge (default `buzon`). Changing
-    /// it invalidates tokens already issued.
+    /// The issuer name in every TokenChallenge (default `buzon`; set it to
+    /// the service's host name). Keys keep the name they were made with,
+    /// so a change applies from the next key epoch on.
     pub issuer_name: Option<String>,
     /// Days per issuer key epoch (default 30; 1 to 366).
     pub epoch_days: Option<u32>,

@@ -245,7 +245,7 @@ pub async fn run(services: &Services, cmd: Command) -> Result<String, String> {
                 m.created,
                 m.retired
             )];
-            for k in services.tokens.directory() {
+            for (k, state) in services.tokens.keys() {
                 let Scope::Entity(id) = k.scope;
                 let slug = entities
                     .iter()
@@ -254,7 +254,7 @@ pub async fn run(services: &Services, cmd: Command) -> Result<String, String> {
                     .unwrap_or("?");
                 let id = crate::tokens::key_id(&k.token_key);
                 lines.push(format!(
-                    "{slug}\ttype {}\tkey {}\tfrom {}",
+                    "{slug}\ttype {}\tkey {}\tfrom {}\t{state}",
                     k.token_type as u16,
                     hex::encode(&id[..8]),
                     crate::core::Day((k.not_before / 86_400) as u32).iso()

@@ -26,6 +26,10 @@ pub struct Cli {
     /// Data directory (created if missing).
     #[arg(long, global = true, default_value = "buzon-data", env = "BUZON_DATA")]
     data: PathBuf,
+    /// Configuration file (TOML; see README.md). Operator commands read it
+    /// too, so that keys they make follow its `[tokens]` settings.
+    #[arg(long, global = true, env = "BUZON_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Noun,
 }
@@ -60,14 +64,16 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let config = cli.config.clone();
+    let cfg = config.as_deref();
     let result = runtime.block_on(async {
         match cli.command {
-            Noun::Serve(args) => serve::run(cli.data, args).await,
-            Noun::Init => operator(&cli.data, Command::Init).await,
-            Noun::Entity(cmd) => operator(&cli.data, cmd.into_command()).await,
-            Noun::Staff(cmd) => operator(&cli.data, cmd.into_command()).await,
+            Noun::Serve(args) => serve::run(cli.data, cli.config, args).await,
+            Noun::Init => operator(&cli.data, cfg, Command::Init).await,
+            Noun::Entity(cmd) => operator(&cli.data, cfg, cmd.into_command()).await,
+            Noun::Staff(cmd) => operator(&cli.data, cfg, cmd.into_command()).await,
             Noun::Token(cmd) => match cmd.into_command() {
-                Ok(c) => operator(&cli.data, c).await,
+                Ok(c) => operator(&cli.data, cfg, c).await,
                 Err(fetch) => token::fetch(*fetch).await,
             },
         }
@@ -90,8 +96,21 @@ fn say(text: &str) {
 
 /// Runs an operator command on the data directory directly, or through the
 /// running server's admin socket when the server holds the directory.
-async fn operator(data: &std::path::Path, cmd: Command) -> Result<(), String> {
-    match serve::open_service(data, &crate::config::Config::default()) {
+async fn operator(
+    data: &std::path::Path,
+    config: Option<&std::path::Path>,
+    cmd: Command,
+) -> Result<(), String> {
+    let config = match config {
+        Some(p) => crate::config::Config::load(p)?,
+        None => crate::config::Config::default(),
+    };
+    let data = config
+        .data
+        .as_deref()
+        .filter(|_| data.as_os_str() == "buzon-data")
+        .unwrap_or(data);
+    match serve::open_service(data, &config) {
         Ok(services) => {
             let text = crate::operator::run(&services, cmd).await?;
             say(&text);

@@ -19,9 +19,6 @@ pub struct ServeArgs {
     /// front (see docs/tor.md) rather than exposing it directly.
     #[arg(long)]
     listen: Option<SocketAddr>,
-    /// Configuration file (TOML; see README.md).
-    #[arg(long)]
-    config: Option<PathBuf>,
     /// On first start, create a demo entity with a coordinator and an
     /// advisor, and print their one-time passwords.
     #[arg(long)]
@@ -106,7 +103,7 @@ async fn set_up_demo(saadd: &Saadd) -> Result<Option<Vec<String>>, String> {
     Ok(Some(lines))
 }
 
-pub async fn run(data: PathBuf, args: ServeArgs) -> Result<(), String> {
+pub async fn run(data: PathBuf, config: Option<PathBuf>, args: ServeArgs) -> Result<(), String> {
     tracing_subscriber::fmt()
         .with_env_filter(crate::logging::filter(
             std::env::var("BUZON_LOG").ok().as_deref(),
@@ -114,7 +111,7 @@ pub async fn run(data: PathBuf, args: ServeArgs) -> Result<(), String> {
         .with_target(false)
         .without_time()
         .init();
-    let config = match &args.config {
+    let config = match &config {
         Some(p) => Config::load(p)?,
         None => Config::default(),
     };

@@ -115,6 +115,10 @@ struct DirectoryKey {
     token_type: u16,
     #[serde(rename = "token-key")]
     token_key: String,
+    #[serde(rename = "not-before", default)]
+    not_before: u64,
+    #[serde(rename = "buzon-scope", default)]
+    scope: String,
 }
 
 #[derive(Deserialize)]
@@ -188,7 +192,10 @@ pub async fn fetch(cmd: TokenCmd) -> Result<(), String> {
     let code = match code {
         Some(c) => c,
         None => {
-            eprint!("issuance code: ");
+            use std::io::IsTerminal;
+            if std::io::stdin().is_terminal() {
+                eprint!("issuance code: ");
+            }
             let mut line = String::new();
             std::io::stdin()
                 .read_line(&mut line)
@@ -241,61 +248,93 @@ pub async fn fetch(cmd: TokenCmd) -> Result<(), String> {
         .find(|c| c.token_type == token_type)
         .ok_or_else(|| format!("{entity} offers no tokens of type {token_type}"))?;
     let token_key = b64(&chosen.token_key)?;
-    // Key consistency: the key this entity names must be one the directory
-    // shows to everyone.
-    let listed = directory.token_keys.iter().any(|k| {
-        k.token_type == token_type && b64(&k.token_key).ok().as_deref() == Some(&token_key[..])
-    });
-    if !listed {
-        return Err("the entity's key is not in the issuer directory: refusing (a key shown only to you could identify your tokens)".into());
+    // Key consistency: the key this entity names must be the newest key of
+    // its type and entity in the directory everyone sees, not one made for
+    // this client.
+    let newest = directory
+        .token_keys
+        .iter()
+        .filter(|k| k.token_type == token_type && k.scope == entity)
+        .max_by_key(|k| k.not_before);
+    let consistent =
+        newest.is_some_and(|k| b64(&k.token_key).ok().as_deref() == Some(&token_key[..]));
+    if !consistent {
+        return Err("the entity's key is not its newest key in the issuer directory: refusing (a key shown only to you could identify your tokens)".into());
     }
     let challenge = b64(&chosen.challenge)?;
     let issuer = join(&server, &directory.issuer_request_uri);
-    let mut tokens = Vec::with_capacity(count as usize);
-    for i in 0..count {
+    // Each token is written (and synced) as soon as it is made: every one
+    // has used up part of the code, so none may be lost to a later failure.
+    let mut file = match &out {
+        Some(path) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+        ),
+        None => None,
+    };
+    let mut made = 0u32;
+    let mut failure = None;
+    for _ in 0..count {
         let seed: [u8; 32] = crate::platform::random(&crate::platform::OsEntropy);
         let (request, pending) =
             client::request(token_type, &token_key, &challenge, seed).map_err(|e| e.to_string())?;
-        let resp = http
+        let sent = http
             .post(&issuer)
             .header("content-type", "application/private-token-request")
             .header(crate::web::CODE_HEADER, &code)
             .body(request)
             .send()
-            .await
-            .map_err(|e| format!("cannot reach {issuer}: {e}"))?;
-        if !resp.status().is_success() {
-            let why = api_failure(resp).await;
-            if tokens.is_empty() {
-                return Err(why);
+            .await;
+        let resp = match sent {
+            Ok(r) if r.status().is_success() => r,
+            Ok(r) => {
+                failure = Some(api_failure(r).await);
+                break;
             }
-            eprintln!("stopped after {i} tokens: {why}");
-            break;
-        }
-        let body = resp.bytes().await.map_err(|e| e.to_string())?;
-        let token = client::finish(pending, &body).map_err(|e| e.to_string())?;
-        tokens.push(crate::core::tokens::base64url(&token));
-    }
-    let text = tokens.join("\n") + "\n";
-    match out {
-        Some(path) => {
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            f.write_all(text.as_bytes())
+            Err(e) => {
+                failure = Some(format!("cannot reach {issuer}: {e}"));
+                break;
+            }
+        };
+        let token = match resp.bytes().await {
+            Ok(body) => client::finish(pending, &body).map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let token = match token {
+            Ok(t) => crate::core::tokens::base64url(&t),
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        };
+        let line = format!("{token}\n");
+        match &mut file {
+            Some(f) => f
+                .write_all(line.as_bytes())
                 .and_then(|_| f.sync_all())
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            eprintln!(
-                "{} token(s) of type {token_type} for {entity} appended to {}",
-                tokens.len(),
-                path.display()
-            );
+                .map_err(|e| format!("cannot write the token file: {e}"))?,
+            None => {
+                let mut stdout = std::io::stdout();
+                let _ = stdout.write_all(line.as_bytes());
+                let _ = stdout.flush();
+            }
         }
-        None => {
-            let _ = std::io::stdout().write_all(text.as_bytes());
+        made += 1;
+    }
+    if let Some(path) = &out {
+        eprintln!(
+            "{made} token(s) of type {token_type} for {entity} appended to {}",
+            path.display()
+        );
+    }
+    if let Some(why) = failure {
+        if made == 0 {
+            return Err(why);
         }
+        eprintln!("stopped after {made} token(s): {why}");
     }
     if challenges.policy != "token" {
         eprintln!(

@@ -21,8 +21,9 @@ pub enum Scope {
 }
 
 impl Scope {
-    /// Stable bytes naming the scope in storage keys and in the
-    /// TokenChallenge's `origin_info`.
+    /// Stable bytes naming the scope in storage keys (the policy table).
+    /// Challenges name the scope by its public name instead (an entity's
+    /// slug).
     pub fn name(&self) -> String {
         match self {
             Scope::Entity(id) => format!("entity-{}", id.hex()),
@@ -256,11 +257,15 @@ pub fn decode_token_text(text: &str) -> Option<Vec<u8>> {
         return None;
     }
     let t = text.trim();
-    let t = t
-        .strip_prefix("PrivateToken")
-        .map(|r| r.trim_start())
-        .unwrap_or(t);
-    let t = t.strip_prefix("token=").unwrap_or(t);
+    // Auth schemes and parameter names are case-insensitive (RFC 9110).
+    let t = match t.get(..12) {
+        Some(p) if p.eq_ignore_ascii_case("PrivateToken") => t.get(12..).unwrap_or("").trim_start(),
+        _ => t,
+    };
+    let t = match t.get(..6) {
+        Some(p) if p.eq_ignore_ascii_case("token=") => t.get(6..).unwrap_or(""),
+        _ => t,
+    };
     let t = t.trim_matches('"');
     let clean: String = t
         .chars()
@@ -355,6 +360,8 @@ mod tests {
         assert_eq!(decode_token_text(&wrapped).as_deref(), Some(&bytes[..]));
         let header = format!("PrivateToken token=\"{url}\"");
         assert_eq!(decode_token_text(&header).as_deref(), Some(&bytes[..]));
+        let lower = format!("privatetoken TOKEN={url}");
+        assert_eq!(decode_token_text(&lower).as_deref(), Some(&bytes[..]));
         assert_eq!(decode_token_text("not a token!"), None);
         assert_eq!(decode_token_text(""), None);
         assert_eq!(decode_token_text("QQ=A"), None);

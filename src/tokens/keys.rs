@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use typenum::{U48, U256};
 
 use super::lock;
-use crate::core::tokens::Scope;
+use crate::core::tokens::{Epochs, Scope};
 use crate::store::{Store, StoreError, Table};
 
 type RsaKeyPair = KeyPair<Sha384, PSS, Deterministic>;
@@ -45,6 +45,9 @@ pub struct ActiveKey {
     pub token_type: TokenType,
     pub scope: Scope,
     pub epoch: u32,
+    /// The epochs this key was made in: its own windows stay right if the
+    /// configured epoch length changes later.
+    pub window: Epochs,
     pub issuer_name: String,
     /// The challenge's `origin_info`: the scope's public name (an entity's
     /// slug), fixed for the key's life.
@@ -63,6 +66,7 @@ struct KeyRecord {
     token_type: u16,
     scope: Scope,
     epoch: u32,
+    epoch_days: u32,
     issuer_name: String,
     origin: String,
     token_key: String,
@@ -98,6 +102,7 @@ impl ActiveKey {
             token_type,
             scope: r.scope,
             epoch: r.epoch,
+            window: Epochs::new(r.epoch_days),
             issuer_name: r.issuer_name,
             origin: r.origin,
             token_key,
@@ -109,6 +114,21 @@ impl ActiveKey {
 
     pub fn truncated_id(&self) -> u8 {
         self.id[31]
+    }
+
+    /// Issues on `day`.
+    pub fn issues(&self, day: crate::core::Day) -> bool {
+        self.window.issues(self.epoch, day)
+    }
+
+    /// Redeems on `day`.
+    pub fn redeems(&self, day: crate::core::Day) -> bool {
+        self.window.redeems(self.epoch, day)
+    }
+
+    /// Its epoch has begun by `day` (keys are made one epoch ahead).
+    pub fn started(&self, day: crate::core::Day) -> bool {
+        self.window.first_day(self.epoch) <= day
     }
 
     pub fn challenge(&self) -> TokenChallenge {
@@ -198,7 +218,7 @@ pub(super) fn generate(
     seed: [u8; 32],
     scope: Scope,
     origin: &str,
-    epoch: u32,
+    (epoch, window): (u32, Epochs),
     issuer_name: &str,
 ) -> Option<([u8; 32], Vec<u8>)> {
     let slot = NewKeySlot {
@@ -242,6 +262,7 @@ pub(super) fn generate(
         token_type: ty as u16,
         scope,
         epoch,
+        epoch_days: window.length(),
         issuer_name: issuer_name.to_owned(),
         origin: origin.to_owned(),
         token_key: hex::encode(&token_key),

@@ -268,10 +268,13 @@ impl Tokens {
         let epoch = self.epochs.of(today);
         let mut done = Maintained::default();
         // Retire first so the truncated ids of expired keys are free again.
+        // The spent set goes before the key: a pass stopped halfway finds
+        // the key still there and finishes the job next time.
         for k in self.active().iter() {
-            if self.epochs.redeems(k.epoch, today) || k.epoch > epoch {
+            if k.redeems(today) || !k.started(today) {
                 continue;
             }
+            done.pruned_spent += self.prune_spent(&k.id)?;
             let mut b = Batch::new();
             b.delete(Table::IssuerKey, k.id);
             b.put(
@@ -286,7 +289,6 @@ impl Tokens {
             );
             self.store.apply(b)?;
             done.retired += 1;
-            done.pruned_spent += self.prune_spent(&k.id)?;
         }
         self.store.flush()?;
         self.reload()?;
@@ -302,19 +304,24 @@ impl Tokens {
                 .flat_map(|&ty| wanted.map(|e| (ty, e)))
                 .collect();
             for (ty, epoch) in pairs {
-                let has = self
-                    .active()
-                    .iter()
-                    .any(|k| k.scope == *scope && k.token_type == ty && k.epoch == epoch);
+                let has = self.active().iter().any(|k| {
+                    k.scope == *scope
+                        && k.token_type == ty
+                        && k.epoch == epoch
+                        && k.window == self.epochs
+                });
                 if has {
                     continue;
                 }
                 let taken: Vec<u8> = self.active().iter().map(|k| k.truncated_id()).collect();
+                // Seeds the RSA key generation (the crate draws VOPRF keys
+                // from the operating system itself).
                 let seed: [u8; 32] = crate::platform::random(self.entropy.as_ref());
                 let (scope, issuer) = (*scope, self.settings.issuer_name.clone());
                 let origin = origin.clone();
+                let window = self.epochs;
                 let made = tokio::task::spawn_blocking(move || {
-                    keys::generate(ty, &taken, seed, scope, &origin, epoch, &issuer)
+                    keys::generate(ty, &taken, seed, scope, &origin, (epoch, window), &issuer)
                 })
                 .await
                 .map_err(|_| StoreError::Engine("key generation stopped".into()))?;
@@ -352,40 +359,83 @@ impl Tokens {
     /// Every key that issues or redeems today, issuing ones first (RFC
     /// 9578 directory). Keys made ahead for the next epoch are not listed.
     pub fn directory(&self) -> Vec<DirectoryKey> {
-        let epoch = self.epochs.of(self.today());
+        let today = self.today();
         self.active()
             .iter()
-            .filter(|k| k.epoch <= epoch)
+            .filter(|k| k.started(today) && k.redeems(today))
             .map(|k| DirectoryKey {
                 token_type: k.token_type,
                 token_key: k.token_key.clone(),
-                not_before: u64::from(self.epochs.first_day(k.epoch).0) * 86_400,
+                not_before: u64::from(k.window.first_day(k.epoch).0) * 86_400,
                 scope: k.scope,
             })
             .collect()
     }
 
-    /// The challenges a scope presents today: one per token type whose key
-    /// issues now.
+    /// Every stored key with its state, for operators: `issuing`,
+    /// `redeeming` (a previous epoch's) or `ahead` (made for the next).
+    pub fn keys(&self) -> Vec<(DirectoryKey, &'static str)> {
+        let today = self.today();
+        self.active()
+            .iter()
+            .map(|k| {
+                let state = if !k.started(today) {
+                    "ahead"
+                } else if k.issues(today) {
+                    "issuing"
+                } else {
+                    "redeeming"
+                };
+                let d = DirectoryKey {
+                    token_type: k.token_type,
+                    token_key: k.token_key.clone(),
+                    not_before: u64::from(k.window.first_day(k.epoch).0) * 86_400,
+                    scope: k.scope,
+                };
+                (d, state)
+            })
+            .collect()
+    }
+
+    /// The key of `scope` and `ty` that issues today: of the configured
+    /// types only, and of the configured epoch length first.
+    fn issuing_key(&self, scope: &Scope, ty: TokenType) -> Option<Arc<ActiveKey>> {
+        if !self.settings.types.contains(&ty) {
+            return None;
+        }
+        let today = self.today();
+        let keys = self.active();
+        let mut candidates: Vec<&Arc<ActiveKey>> = keys
+            .iter()
+            .filter(|k| k.scope == *scope && k.token_type == ty && k.issues(today))
+            .collect();
+        candidates.sort_by_key(|k| k.window != self.epochs);
+        candidates.first().map(|k| Arc::clone(k))
+    }
+
+    /// The challenges a scope presents today: one per configured token
+    /// type whose key issues now.
     pub fn challenges(&self, scope: &Scope) -> Vec<ScopeChallenge> {
         let today = self.today();
-        let epoch = self.epochs.of(today);
-        let left_days = self.epochs.issue_end(epoch).0.saturating_sub(today.0);
         let mut out = Vec::new();
         for &ty in &self.settings.types {
-            let key = self
-                .active()
-                .iter()
-                .find(|k| k.scope == *scope && k.token_type == ty && k.epoch == epoch)
-                .cloned();
-            if let Some(k) = key
-                && let Ok(challenge) = k.challenge().serialize()
-            {
+            let Some(k) = self.issuing_key(scope, ty) else {
+                continue;
+            };
+            // Whole days left after today: the clock gives days, not
+            // hours, so today is not counted and max-age never overstates.
+            let left = k
+                .window
+                .issue_end(k.epoch)
+                .0
+                .saturating_sub(today.0)
+                .saturating_sub(1);
+            if let Ok(challenge) = k.challenge().serialize() {
                 out.push(ScopeChallenge {
                     token_type: ty,
                     challenge,
                     token_key: k.token_key.clone(),
-                    max_age: left_days.saturating_mul(86_400),
+                    max_age: left.saturating_mul(86_400),
                 });
             }
         }
@@ -491,12 +541,17 @@ impl Tokens {
             .find(|k| {
                 k.token_type as u16 == ty
                     && k.truncated_id() == tid
-                    && self.epochs.issues(k.epoch, today)
+                    && k.issues(today)
+                    && self.settings.types.contains(&k.token_type)
             })
             .cloned()
             .ok_or(IssueError::KeyUnknown)?;
         // Parse before counting: a malformed request costs no allowance.
         let parsed = keys::parse_request(key.token_type, request).ok_or(IssueError::Malformed)?;
+        // An unknown code is told at once, without waiting for the lock.
+        if self.code_record(&code)?.is_none() {
+            return Err(IssueError::CodeUnknown);
+        }
         let _w = self.writes.lock().await;
         let mut record = self.code_record(&code)?.ok_or(IssueError::CodeUnknown)?;
         if record.scope != key.scope {
@@ -550,14 +605,14 @@ impl Tokens {
         if key.scope != *scope {
             return Err(RedeemError::WrongScope);
         }
-        if !self.epochs.redeems(key.epoch, today) {
+        if !key.redeems(today) {
             return Err(RedeemError::Expired);
         }
         if key.token_type as u16 != ty {
             return Err(RedeemError::Malformed);
         }
-        // The crate does not compare the challenge digest (FACTS.md): a
-        // token made for another challenge must not pass.
+        // The crate does not compare the challenge digest (spec/tokens.md):
+        // a token made for another challenge must not pass.
         let expected = key
             .challenge()
             .digest()
@@ -601,13 +656,6 @@ impl Tokens {
         let mut b = Batch::new();
         b.delete(Table::SpentToken, &spend.key);
         self.store.apply(b)
-    }
-
-    /// Makes a spend durable on its own (callers whose commit does not
-    /// flush the same store).
-    pub fn settle(&self, spend: Spend) -> Result<(), StoreError> {
-        drop(spend);
-        self.store.flush()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -29,6 +29,12 @@ fn lang_target(path: &str) -> &str {
 
 /// Wraps `body` in the common frame.
 pub fn frame(st: &AppState, ctx: &Ctx, title: &str, body: Markup) -> Markup {
+    frame_with(st, ctx, title, body, false)
+}
+
+/// The frame; `script` says the page runs the one script of the site (the
+/// issuance page), so the footer does not claim otherwise.
+fn frame_with(st: &AppState, ctx: &Ctx, title: &str, body: Markup, script: bool) -> Markup {
     let other = ctx.lang.other();
     let staff = ctx.path.starts_with("/staff");
     html! {
@@ -54,7 +60,7 @@ pub fn frame(st: &AppState, ctx: &Ctx, title: &str, body: Markup) -> Markup {
                     @if staff {
                         p { (st.t(ctx, "footer-staff")) }
                     } @else {
-                        p { (st.t(ctx, "footer-reporter")) }
+                        p { (st.t(ctx, if script { "footer-reporter-script" } else { "footer-reporter" })) }
                         p { a href="/staff/login" { (st.t(ctx, "footer-staff-link")) } }
                     }
                 }
@@ -80,7 +86,18 @@ pub fn form_page(
 
 /// A full HTML response (200 unless the caller sets a status).
 pub fn page(st: &AppState, ctx: &Ctx, title: &str, body: Markup) -> Response {
-    let mut resp = frame(st, ctx, title, body).into_response();
+    respond(st, ctx, frame(st, ctx, title, body))
+}
+
+/// The issuance page: the same frame, its footer telling the truth about
+/// its script.
+pub fn page_with_script(st: &AppState, ctx: &Ctx, title: &str, body: Markup) -> Response {
+    respond(st, ctx, frame_with(st, ctx, title, body, true))
+}
+
+fn respond(st: &AppState, ctx: &Ctx, markup: Markup) -> Response {
+    let _ = st;
+    let mut resp = markup.into_response();
     if ctx.lang_chosen {
         let c = format!(
             "lang={}; Path=/; SameSite=Strict; Max-Age=31536000",

@@ -177,7 +177,8 @@ fn entity_page(
                     @if draft.files_lost { p { (st.t(ctx, "form-files-again")) } }
                 }
             }
-            form method="post" action={ "/e/" (entity.slug) "/enviar" } enctype="multipart/form-data" {
+            // The fragment brings a refusal (shown in this section) into view.
+            form method="post" action={ "/e/" (entity.slug) "/enviar#escribir" } enctype="multipart/form-data" {
                 // Makes sending this form twice show the first receipt again.
                 input type="hidden" name="draft" value=(hex::encode(st.random::<16>()));
                 fieldset {
@@ -208,6 +209,7 @@ fn entity_page(
                     fieldset {
                         legend { (st.t(ctx, "form-token")) }
                         p.hint { (st.t(ctx, "form-token-help")) " " a href={ "/e/" (entity.slug) "/pases" } { (st.t(ctx, "form-token-get")) } }
+                        label for="token" { (st.t(ctx, "form-token-label")) }
                         textarea #token name="token" rows="3" autocomplete="off" spellcheck="false" required {}
                     }
                 }
@@ -425,7 +427,15 @@ async fn pass_gate(
     use crate::core::tokens::{Policy, Scope};
     use crate::tokens::RedeemError;
     let scope = Scope::Entity(entity.id);
-    match super::tokens::policy_of(st, entity) {
+    // Fails closed: a policy that cannot be read lets nothing through.
+    let policy = st.tokens.policy(&scope).map_err(|err| {
+        tracing::error!(error = %err, "an entity's token policy cannot be read");
+        Refusal {
+            error: WebError::new(StatusCode::SERVICE_UNAVAILABLE, "err-busy"),
+            challenge: None,
+        }
+    })?;
+    match policy {
         Policy::Open => {
             if st
                 .open_limiter

@@ -39,7 +39,7 @@ style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; ba
 
 // ---------------------------------------------------------------- JSON errors
 
-/// Every stable code a JSON error may carry (spec/openapi.yaml).
+/// Every stable code a JSON error may carry (spec/tokens.md).
 pub const API_ERROR_CODES: &[&str] = &[
     "code_missing",
     "code_unknown",
@@ -108,8 +108,10 @@ pub async fn directory(State(st): State<AppState>, ctx: Ctx) -> Response {
     (
         [
             (header::CONTENT_TYPE, DIRECTORY_TYPE),
-            // Every client sees the same keys; an hour of caching is fine
-            // because a new epoch's key is listed before it issues.
+            // Every client sees the same keys. A new epoch's key is listed
+            // from its first day; a directory cached for up to an hour past
+            // that shows the previous key, whose tokens stay good through
+            // the new epoch.
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         body.to_string(),
@@ -235,6 +237,7 @@ pub async fn pases_page(
     let t = |k: &str| st.t(&ctx, k);
     let body = html! {
         p.lead { (t("pases-lead")) }
+        p { (st.i18n.ta(ctx.lang, "pases-period", &[("days", fluent_bundle::FluentValue::from(u64::from(st.tokens.epochs().length())))])) }
         section {
             h2 { (t("pases-why-title")) }
             p { (t("pases-why")) }
@@ -245,26 +248,30 @@ pub async fn pases_page(
         section {
             h2 { (t("pases-get-title")) }
             noscript { div.notice.error { p { (t("pases-noscript")) } } }
-            form #pases
-                data-challenge-url={ "/api/v1/entities/" (e.slug) "/token-challenge" }
-                data-directory-url="/.well-known/private-token-issuer-directory"
-                data-msg-working=(t("pases-working"))
-                data-msg-done=(t("pases-done"))
-                data-msg-failed=(t("pases-failed")) {
-                label for="pases-code" { (t("pases-code")) }
-                input #pases-code name="code" autocomplete="off" spellcheck="false" required;
-                label for="pases-count" { (t("pases-count")) }
-                input #pases-count name="count" type="number" min="1" max="20" value="1" required;
-                p { button type="submit" { (t("pases-submit")) } }
+            // Hidden until the script runs: without it, sending the form
+            // would only put the code in the address bar and the history.
+            div #pases-app hidden {
+                form #pases
+                    data-challenge-url={ "/api/v1/entities/" (e.slug) "/token-challenge" }
+                    data-directory-url="/.well-known/private-token-issuer-directory"
+                    data-msg-working=(t("pases-working"))
+                    data-msg-done=(t("pases-done"))
+                    data-msg-failed=(t("pases-failed")) {
+                    label for="pases-code" { (t("pases-code")) }
+                    input #pases-code type="text" name="code" autocomplete="off" spellcheck="false" required;
+                    label for="pases-count" { (t("pases-count")) }
+                    input #pases-count name="count" type="number" min="1" max="20" value="1" required;
+                    p { button type="submit" { (t("pases-submit")) } }
+                }
+                p #pases-status role="status" {}
+                label for="pases-out" { (t("pases-out")) }
+                textarea #pases-out readonly rows="8" wrap="off" {}
+                p { (t("pases-use")) " " a href={ "/e/" (e.slug) "#escribir" } { (e.name) } }
             }
-            p #pases-status role="status" {}
-            label for="pases-out" { (t("pases-out")) }
-            textarea #pases-out readonly rows="8" {}
-            p { (t("pases-use")) " " a href={ "/e/" (e.slug) "#escribir" } { (e.name) } }
         }
         script src="/static/pases.js" {}
     };
-    let mut resp = super::layout::page(&st, &ctx, &t("pases-title"), body);
+    let mut resp = super::layout::page_with_script(&st, &ctx, &t("pases-title"), body);
     resp.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(PASES_CSP),

@@ -91,7 +91,11 @@ async function prepare(form) {
     (k) => k['token-type'] === TOKEN_TYPE && sameBytes(decodeOrNull(k['token-key']), tokenKey),
   );
   if (!listed) throw new Error('the token key is not in the issuer directory');
-  const issuerUrl = ownUrl(directory['issuer-request-uri']);
+  // The issuer answers refusals in the page's language: the fetch carries
+  // no cookie, so the language travels in the address.
+  const issuer = new URL(ownUrl(directory['issuer-request-uri']));
+  issuer.searchParams.set('lang', document.documentElement.lang === 'en' ? 'en' : 'es');
+  const issuerUrl = issuer.toString();
   return { challenge, tokenKey, issuerUrl };
 }
 
@@ -117,6 +121,9 @@ function start() {
   const status = document.getElementById('pases-status');
   const out = document.getElementById('pases-out');
   if (!form || !codeInput || !countInput || !status || !out) return;
+  // The form is hidden until this script runs: without it, submitting
+  // would only put the code in the address bar.
+  document.getElementById('pases-app')?.removeAttribute('hidden');
   const button = form.querySelector('button[type="submit"], button:not([type])');
   let busy = false;
 
