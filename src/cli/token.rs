@@ -262,7 +262,18 @@ pub async fn fetch(cmd: TokenCmd) -> Result<(), String> {
         return Err("the entity's key is not its newest key in the issuer directory: refusing (a key shown only to you could identify your tokens)".into());
     }
     let challenge = b64(&chosen.challenge)?;
+    // The issuer's refusals in the user's language (Spanish unless the
+    // locale says English).
+    let lang = match std::env::var("LANG").unwrap_or_default().get(..2) {
+        Some("en") => "en",
+        _ => "es",
+    };
     let issuer = join(&server, &directory.issuer_request_uri);
+    let issuer = if issuer.contains('?') {
+        format!("{issuer}&lang={lang}")
+    } else {
+        format!("{issuer}?lang={lang}")
+    };
     // Each token is written (and synced) as soon as it is made: every one
     // has used up part of the code, so none may be lost to a later failure.
     let mut file = match &out {
