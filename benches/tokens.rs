@@ -5,7 +5,8 @@
 //! - `library/…`: the `privacypass` crate alone, on in-memory key and nonce
 //!   stores (bytes in, bytes or verdict out: parsing included);
 //! - `service/…`: `buzon::tokens::Tokens` over sled in a temporary
-//!   directory, with the flush that makes each step durable;
+//!   directory, with the flush that makes each step durable
+//!   (`service/storage` is that flush's floor);
 //! - `http/…`: a real server on loopback (the production router and accept
 //!   loop), driven by a reqwest client with keep-alive.
 //!
@@ -17,6 +18,10 @@
 //! (`http-cheap-kdf/…`), where that difference is not lost in the noise of
 //! Argon2id. Requests are blinded once beforehand; each redemption spends a
 //! token that the store has not seen (see `redeem_pool`).
+//!
+//! `*-2-threads` / `*-2-tasks` issue from two threads or tasks at once and
+//! report the time per token: the library's shows what two cores can do,
+//! the service's whether issuance runs in parallel.
 //!
 //! Run with `cargo bench --bench tokens`; figures go in notes, never in
 //! tests.
@@ -266,6 +271,26 @@ fn library(c: &mut Criterion) {
         // The response finalises: what is measured is a real issuance.
         client::finish(pending, &lib.issue(&req)).unwrap();
         g.bench_function(format!("type{}", lib.ty), |b| b.iter(|| lib.issue(&req)));
+        // The same on two threads at once: what two cores can do, against
+        // which `service/issue/type*-2-tasks` compares.
+        g.bench_function(format!("type{}-2-threads", lib.ty), |b| {
+            b.iter_custom(|iters| {
+                let per_thread = iters.div_ceil(2);
+                let start = Instant::now();
+                std::thread::scope(|s| {
+                    for _ in 0..2 {
+                        s.spawn(|| {
+                            for _ in 0..per_thread {
+                                lib.issue(&req);
+                            }
+                        });
+                    }
+                });
+                start
+                    .elapsed()
+                    .mul_f64(iters as f64 / (2 * per_thread) as f64)
+            })
+        });
     }
     g.finish();
 
@@ -485,6 +510,40 @@ fn service(c: &mut Criterion) {
                         total += start.elapsed();
                     }
                     total
+                })
+            })
+        });
+    }
+    // Two issuers at once on the two worker threads: the time per token
+    // shows whether issuance runs in parallel (about half the above) or
+    // one at a time.
+    for ty in [1u16, 2] {
+        let (req, _) = site.request(ty);
+        g.bench_function(format!("type{ty}-2-tasks"), |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(async {
+                    let per_task = iters.div_ceil(2);
+                    let mut tasks = Vec::new();
+                    let mut work = Vec::new();
+                    for _ in 0..2 {
+                        work.push((site.codes(per_task).await, req.clone()));
+                    }
+                    let start = Instant::now();
+                    for (codes, req) in work {
+                        let tokens = tokens.clone();
+                        tasks.push(tokio::spawn(async move {
+                            for i in 0..per_task {
+                                let code = codes.get(i as usize / 1000).unwrap();
+                                tokens.issue(Some(code), &req).await.unwrap();
+                            }
+                        }));
+                    }
+                    for t in tasks {
+                        t.await.unwrap();
+                    }
+                    start
+                        .elapsed()
+                        .mul_f64(iters as f64 / (2 * per_task) as f64)
                 })
             })
         });
