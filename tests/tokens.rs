@@ -747,3 +747,38 @@ async fn tokens_fetched_by_the_cli_are_accepted() {
     assert!(err.contains("code_exhausted"), "{err}");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_code_gives_exactly_its_allowance_under_concurrency() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SledStore::open(&dir.path().join("db")).unwrap());
+    let env = Arc::new(env(store).await);
+    let code = env.code(env.a, 5).await;
+    // A request whose blinded element is not a point costs nothing.
+    let ch = env.services.tokens.challenges(&env.a)[0].clone();
+    let (mut bad, _) = client::request(1, &ch.token_key, &ch.challenge, rand32()).unwrap();
+    for b in bad.iter_mut().skip(3) {
+        *b = 0xFF;
+    }
+    assert!(matches!(
+        env.services.tokens.issue(Some(&code), &bad).await,
+        Err(IssueError::Malformed)
+    ));
+    let mut tasks = Vec::new();
+    for i in 0..30u16 {
+        let (env, code) = (env.clone(), code.clone());
+        tasks.push(tokio::spawn(async move {
+            let a = env.a;
+            env.token(&a, 1 + i % 2, &code).await
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(IssueError::CodeExhausted) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(ok, 5, "exactly the allowance, however many ask at once");
+}

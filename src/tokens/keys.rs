@@ -208,6 +208,18 @@ pub(super) fn parse_request(ty: TokenType, bytes: &[u8]) -> Option<ParsedRequest
     }
 }
 
+/// Whether a request's blinded element can be evaluated: for type 1, a
+/// valid P-384 point other than the identity (the crate would refuse it
+/// only after the code's allowance was taken).
+pub(super) fn blinded_element_valid(ty: TokenType, request: &[u8]) -> bool {
+    match ty {
+        TokenType::PrivateP384 => request.get(3..).is_some_and(|b| {
+            privacypass::private_tokens::BlindedElement::<NistP384>::deserialize(b).is_ok()
+        }),
+        _ => true,
+    }
+}
+
 /// Makes a key of `ty` whose truncated id is not in `taken`, through the
 /// crate's own key creation (which retries on collision). Returns the key
 /// id and the record to store. RSA key generation takes a fraction of a

@@ -179,8 +179,10 @@ pub struct Tokens {
     epochs: Epochs,
     /// Active keys, loaded from the store by [`Tokens::maintain`].
     active: RwLock<Arc<Vec<Arc<ActiveKey>>>>,
-    /// Serialises code allowance updates and key maintenance.
+    /// Serialises key maintenance and policy changes.
     writes: tokio::sync::Mutex<()>,
+    /// Serialises changes to code records (allowances, revocation).
+    codes: tokio::sync::Mutex<()>,
 }
 
 impl Tokens {
@@ -199,6 +201,7 @@ impl Tokens {
             epochs,
             active: RwLock::new(Arc::new(Vec::new())),
             writes: tokio::sync::Mutex::new(()),
+            codes: tokio::sync::Mutex::new(()),
         };
         t.reload()?;
         Ok(t)
@@ -453,7 +456,7 @@ impl Tokens {
         per_epoch: u32,
         days: u32,
     ) -> Result<Vec<IssuanceCode>, StoreError> {
-        let _w = self.writes.lock().await;
+        let _c = self.codes.lock().await;
         let today = self.today();
         let mut codes = Vec::with_capacity(count as usize);
         let mut b = Batch::new();
@@ -485,7 +488,7 @@ impl Tokens {
         let Some(code) = IssuanceCode::parse(typed) else {
             return Ok(false);
         };
-        let _w = self.writes.lock().await;
+        let _c = self.codes.lock().await;
         let Some(mut record) = self.code_record(&code)? else {
             return Ok(false);
         };
@@ -548,30 +551,60 @@ impl Tokens {
             .ok_or(IssueError::KeyUnknown)?;
         // Parse before counting: a malformed request costs no allowance.
         let parsed = keys::parse_request(key.token_type, request).ok_or(IssueError::Malformed)?;
+        if !keys::blinded_element_valid(key.token_type, request) {
+            return Err(IssueError::Malformed);
+        }
         // An unknown code is told at once, without waiting for the lock.
         if self.code_record(&code)?.is_none() {
             return Err(IssueError::CodeUnknown);
         }
-        let _w = self.writes.lock().await;
-        let mut record = self.code_record(&code)?.ok_or(IssueError::CodeUnknown)?;
-        if record.scope != key.scope {
-            return Err(IssueError::CodeWrongScope);
+        // The allowance is taken and made durable under the codes' lock;
+        // the signing (milliseconds) happens outside it, off the async
+        // threads, so requests of different codes proceed in parallel.
+        {
+            let _c = self.codes.lock().await;
+            let mut record = self.code_record(&code)?.ok_or(IssueError::CodeUnknown)?;
+            if record.scope != key.scope {
+                return Err(IssueError::CodeWrongScope);
+            }
+            record.take(epoch, today).map_err(|r| match r {
+                CodeRefusal::Expired => IssueError::CodeExpired,
+                CodeRefusal::Revoked => IssueError::CodeRevoked,
+                CodeRefusal::Exhausted => IssueError::CodeExhausted,
+            })?;
+            self.put_code(&code, &record)?;
         }
-        record.take(epoch, today).map_err(|r| match r {
-            CodeRefusal::Expired => IssueError::CodeExpired,
-            CodeRefusal::Revoked => IssueError::CodeRevoked,
-            CodeRefusal::Exhausted => IssueError::CodeExhausted,
-        })?;
-        let response = key.respond(parsed).await.ok_or(IssueError::Malformed)?;
+        let signer = key.clone();
+        let response =
+            tokio::task::spawn_blocking(move || futures_executor::block_on(signer.respond(parsed)))
+                .await
+                .ok()
+                .flatten();
+        match response {
+            Some(r) => Ok(r),
+            None => {
+                // Nothing was handed out: the allowance goes back.
+                let _c = self.codes.lock().await;
+                if let Some(mut record) = self.code_record(&code)?
+                    && record.epoch == epoch
+                {
+                    record.used = record.used.saturating_sub(1);
+                    self.put_code(&code, &record)?;
+                }
+                Err(IssueError::Malformed)
+            }
+        }
+    }
+
+    fn put_code(&self, code: &IssuanceCode, record: &CodeRecord) -> Result<(), StoreError> {
         let mut b = Batch::new();
         b.put(
             Table::IssuanceCode,
             code.lookup(),
-            serde_json::to_vec(&record).unwrap_or_default(),
+            serde_json::to_vec(record).unwrap_or_default(),
         );
         self.store.apply(b)?;
-        self.store.flush()?;
-        Ok(response)
+        self.store.flush()
     }
 
     // ------------------------------------------------------------ redemption
