@@ -222,6 +222,14 @@ pub async fn run(services: &Services, cmd: Command) -> Result<String, String> {
                     .set_policy(&scope, p)
                     .await
                     .map_err(|e| e.to_string())?;
+                // A `token` entity needs its keys before anyone can fetch.
+                let m = services.maintain_tokens().await?;
+                if m.no_room > 0 {
+                    return Err(format!(
+                        "{}: policy set, but its issuer keys could not be made: every one-byte truncated key id is taken (see spec/tokens.md, capacity)",
+                        e.slug
+                    ));
+                }
             }
             let p = services.tokens.policy(&scope).map_err(|e| e.to_string())?;
             Ok(match p {

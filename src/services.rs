@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::core::tokens::Scope;
+use crate::core::tokens::{Policy, Scope};
 use crate::platform::{Clock, Entropy};
 use crate::saadd::{Costs, Limits, Saadd};
 use crate::store::Store;
@@ -39,24 +39,35 @@ impl Services {
         })
     }
 
-    /// Every scope that needs issuer keys, with its public name: one per
-    /// entity, named by its slug.
+    /// Every scope that needs issuer keys, with its public name: each
+    /// entity whose policy is `token`, named by its slug. Open entities
+    /// take no key: RFC 9578's one-byte truncated key ids are few.
     pub fn scopes(&self) -> Result<Vec<(Scope, String)>, String> {
-        Ok(self
-            .saadd
-            .entities()
-            .map_err(|e| e.to_string())?
-            .iter()
-            .map(|e| (Scope::Entity(e.id), e.slug.clone()))
-            .collect())
+        let mut out = Vec::new();
+        for e in self.saadd.entities().map_err(|e| e.to_string())? {
+            let scope = Scope::Entity(e.id);
+            // An unreadable policy counts as `token` here: keys cost little.
+            if self.tokens.policy(&scope).unwrap_or(Policy::Token) == Policy::Token {
+                out.push((scope, e.slug.clone()));
+            }
+        }
+        Ok(out)
     }
 
     /// Creates this epoch's issuer keys and retires expired ones.
     pub async fn maintain_tokens(&self) -> Result<Maintained, String> {
         let scopes = self.scopes()?;
-        self.tokens
+        let done = self
+            .tokens
             .maintain(&scopes)
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        if done.no_room > 0 {
+            tracing::error!(
+                keys = done.no_room,
+                "issuer keys not made: every one-byte truncated key id is taken (spec/tokens.md, capacity)"
+            );
+        }
+        Ok(done)
     }
 }

@@ -71,6 +71,11 @@ async fn env_with(store: Arc<dyn Store>, types: Vec<privacypass::TokenType>) -> 
             .await
             .unwrap();
         ids.push(e.id);
+        services
+            .tokens
+            .set_policy(&Scope::Entity(e.id), Policy::Token)
+            .await
+            .unwrap();
     }
     let m = services.maintain_tokens().await.unwrap();
     assert_eq!(
@@ -428,13 +433,39 @@ async fn a_refund_makes_the_token_spendable_again() {
 }
 
 #[tokio::test]
-async fn policy_is_per_entity_and_kept() {
+async fn policy_is_per_entity_and_only_token_entities_take_keys() {
     let env = env(Arc::new(MemoryStore::default())).await;
     let t = &env.services.tokens;
-    assert_eq!(t.policy(&env.a).unwrap(), Policy::Open);
-    t.set_policy(&env.a, Policy::Token).await.unwrap();
     assert_eq!(t.policy(&env.a).unwrap(), Policy::Token);
+    t.set_policy(&env.b, Policy::Open).await.unwrap();
     assert_eq!(t.policy(&env.b).unwrap(), Policy::Open);
+    assert_eq!(t.policy(&env.a).unwrap(), Policy::Token);
+    assert_eq!(env.services.scopes().unwrap().len(), 1);
+    // A new entity is open and gets no key.
+    let e = env
+        .services
+        .saadd
+        .add_entity(NewEntity {
+            slug: "tres".into(),
+            name: "Entidad tres".into(),
+            complaints_office: "OIC".into(),
+            first_response_days: 3,
+            answer_days: 10,
+        })
+        .await
+        .unwrap();
+    let m = env.services.maintain_tokens().await.unwrap();
+    assert_eq!(m.created, 0);
+    assert!(t.challenges(&Scope::Entity(e.id)).is_empty());
+    // An unreadable policy record fails closed.
+    let mut b = buzon::store::Batch::new();
+    b.put(
+        Table::ScopePolicy,
+        env.a.name().as_bytes(),
+        b"{nonsense".to_vec(),
+    );
+    t.store().apply(b).unwrap();
+    assert!(t.policy(&env.a).is_err());
 }
 
 #[tokio::test]
@@ -538,7 +569,6 @@ async fn the_reporter_form_spends_a_pasted_token_once() {
     let server = common::TestServer::start().await;
     let fx = common::fixture(&server.saadd).await;
     let services = &server.services;
-    services.maintain_tokens().await.unwrap();
     let scope = Scope::Entity(fx.entity);
     let mut b = common::Browser::new(&server.base);
 
@@ -550,6 +580,7 @@ async fn the_reporter_form_spends_a_pasted_token_once() {
         .set_policy(&scope, Policy::Token)
         .await
         .unwrap();
+    services.maintain_tokens().await.unwrap();
     let page = b.get(&format!("/e/{}", fx.slug)).await;
     assert!(page.body.contains(r#"name="token""#));
     assert!(page.body.contains(&format!("/e/{}/pases", fx.slug)));
@@ -685,13 +716,13 @@ async fn tokens_fetched_by_the_cli_are_accepted() {
     let server = common::TestServer::start().await;
     let fx = common::fixture(&server.saadd).await;
     let services = &server.services;
-    services.maintain_tokens().await.unwrap();
     let scope = Scope::Entity(fx.entity);
     services
         .tokens
         .set_policy(&scope, Policy::Token)
         .await
         .unwrap();
+    services.maintain_tokens().await.unwrap();
     let code = services.tokens.make_codes(scope, 1, 4, 30).await.unwrap()[0].display();
     let out = server.dir.path().join("pases.txt");
     for ty in ["1", "2"] {
@@ -781,4 +812,87 @@ async fn a_code_gives_exactly_its_allowance_under_concurrency() {
         }
     }
     assert_eq!(ok, 5, "exactly the allowance, however many ask at once");
+}
+
+#[tokio::test]
+async fn the_cli_refuses_a_challenge_made_for_it() {
+    // A server that hands each client its own challenge could read the
+    // client's code back from every token's challenge digest. The CLI
+    // rebuilds the standard challenge and refuses any other, before it
+    // sends a single request with the code.
+    let env = env(Arc::new(MemoryStore::default())).await;
+    let key = env
+        .services
+        .tokens
+        .directory()
+        .into_iter()
+        .find(|k| k.scope == env.a && k.token_type as u16 == 1)
+        .unwrap();
+    let standard = env.services.tokens.challenges(&env.a)[0].challenge.clone();
+    let tagged = privacypass::auth::authenticate::TokenChallenge::new(
+        privacypass::TokenType::PrivateP384,
+        "buzon.test",
+        Some([7u8; 32]),
+        &["uno".to_owned()],
+    )
+    .serialize()
+    .unwrap();
+    for (challenge, refused) in [(tagged, true), (standard, false)] {
+        let directory = serde_json::json!({
+            "issuer-request-uri": "/api/v1/token-request",
+            "token-keys": [{
+                "token-type": 1,
+                "token-key": base64url(&key.token_key),
+                "not-before": key.not_before,
+                "buzon-scope": "uno",
+                "buzon-issuer-name": key.issuer_name,
+            }],
+        })
+        .to_string();
+        let ch = serde_json::json!({
+            "entity": "uno", "policy": "token",
+            "challenges": [{"token-type": 1, "challenge": base64url(&challenge), "token-key": base64url(&key.token_key), "max-age": 60}],
+        })
+        .to_string();
+        let requests = Arc::new(AtomicU32::new(0));
+        let counter = requests.clone();
+        let app = axum::Router::new()
+            .route(
+                "/.well-known/private-token-issuer-directory",
+                axum::routing::get(move || async move { directory }),
+            )
+            .route(
+                "/api/v1/entities/uno/token-challenge",
+                axum::routing::get(move || async move { ch }),
+            )
+            .route(
+                "/api/v1/token-request",
+                axum::routing::post(move || {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    async { (axum::http::StatusCode::FORBIDDEN, "{}") }
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move { axum::serve(listener, app).await });
+        let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_buzon"))
+            .args(["token", "fetch", "--server", &format!("http://{addr}")])
+            .args(["--entity", "uno", "--code", "0000-0000-0000-0000"])
+            .output()
+            .await
+            .unwrap();
+        server.abort();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success());
+        if refused {
+            assert!(err.contains("not the standard one"), "{err}");
+            assert_eq!(
+                requests.load(Ordering::SeqCst),
+                0,
+                "the code was never sent"
+            );
+        } else {
+            assert_eq!(requests.load(Ordering::SeqCst), 1, "{err}");
+        }
+    }
 }

@@ -119,6 +119,8 @@ struct DirectoryKey {
     not_before: u64,
     #[serde(rename = "buzon-scope", default)]
     scope: String,
+    #[serde(rename = "buzon-issuer-name", default)]
+    issuer_name: String,
 }
 
 #[derive(Deserialize)]
@@ -248,20 +250,37 @@ pub async fn fetch(cmd: TokenCmd) -> Result<(), String> {
         .find(|c| c.token_type == token_type)
         .ok_or_else(|| format!("{entity} offers no tokens of type {token_type}"))?;
     let token_key = b64(&chosen.token_key)?;
-    // Key consistency: the key this entity names must be the newest key of
-    // its type and entity in the directory everyone sees, not one made for
-    // this client.
-    let newest = directory
+    // Key consistency: the key this entity names must be listed for it in
+    // the directory everyone sees, and no key of its type listed for it
+    // may be newer (a key shown only to this client could identify its
+    // tokens).
+    let mine: Vec<&DirectoryKey> = directory
         .token_keys
         .iter()
         .filter(|k| k.token_type == token_type && k.scope == entity)
-        .max_by_key(|k| k.not_before);
-    let consistent =
-        newest.is_some_and(|k| b64(&k.token_key).ok().as_deref() == Some(&token_key[..]));
-    if !consistent {
+        .collect();
+    let listed = mine
+        .iter()
+        .find(|k| b64(&k.token_key).ok().as_deref() == Some(&token_key[..]))
+        .copied();
+    let Some(listed) = listed else {
+        return Err("the entity's key is not in the issuer directory: refusing (a key shown only to you could identify your tokens)".into());
+    };
+    if mine.iter().any(|k| k.not_before > listed.not_before) {
         return Err("the entity's key is not its newest key in the issuer directory: refusing (a key shown only to you could identify your tokens)".into());
     }
     let challenge = b64(&chosen.challenge)?;
+    // The challenge too must be the one everyone gets: this issuer, no
+    // redemption context, this entity. Any other challenge (a random
+    // context, say) would travel inside every token as its digest and
+    // could tie the tokens to this code.
+    let ty = client::token_type_of(token_type).ok_or("unsupported token type")?;
+    let expected = crate::tokens::challenge_for(ty, &listed.issuer_name, &entity)
+        .serialize()
+        .map_err(|_| "the challenge cannot be built")?;
+    if challenge != expected {
+        return Err("the entity's challenge is not the standard one for this issuer and entity: refusing (a challenge made for you could identify your tokens)".into());
+    }
     // The issuer's refusals in the user's language (Spanish unless the
     // locale says English).
     let lang = match std::env::var("LANG").unwrap_or_default().get(..2) {
@@ -278,11 +297,16 @@ pub async fn fetch(cmd: TokenCmd) -> Result<(), String> {
     // has used up part of the code, so none may be lost to a later failure.
     let mut file = match &out {
         Some(path) => Some(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+            {
+                let mut o = std::fs::OpenOptions::new();
+                o.create(true).append(true);
+                // Tokens are bearer values: readable by their owner only.
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+                o
+            }
+            .open(path)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
         ),
         None => None,
     };

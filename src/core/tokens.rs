@@ -208,7 +208,8 @@ pub struct CodeRecord {
     /// First day on which the code no longer works.
     pub expires: Day,
     pub revoked: bool,
-    /// The epoch `used` counts for.
+    /// The issuing period `used` counts for: the first day of the epoch of
+    /// the key that issued.
     pub epoch: u32,
     pub used: u32,
 }

@@ -153,12 +153,19 @@ pub struct DirectoryKey {
     pub token_key: Vec<u8>,
     pub not_before: u64,
     pub scope: Scope,
+    /// The challenge this key issues for is fixed by these two: the
+    /// issuer name and the origin (the entity's slug). Published so that
+    /// clients can rebuild the challenge and refuse any other.
+    pub issuer_name: String,
+    pub origin: String,
 }
 
 /// What a maintenance pass did, in counts only.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Maintained {
     pub created: usize,
+    /// Keys not made: the one-byte truncated key ids are all taken.
+    pub no_room: usize,
     pub retired: usize,
     pub pruned_spent: usize,
 }
@@ -239,12 +246,17 @@ impl Tokens {
 
     // ------------------------------------------------------------ policy
 
+    /// The scope's policy: `open` unless set. A record that does not read
+    /// is an error, not `open`: the gate fails closed.
     pub fn policy(&self, scope: &Scope) -> Result<Policy, StoreError> {
-        Ok(self
+        match self
             .store
             .get(Table::ScopePolicy, scope.name().as_bytes())?
-            .and_then(|v| serde_json::from_slice(&v).ok())
-            .unwrap_or_default())
+        {
+            None => Ok(Policy::Open),
+            Some(v) => serde_json::from_slice(&v)
+                .map_err(|_| StoreError::Engine("unreadable policy record".into())),
+        }
     }
 
     pub async fn set_policy(&self, scope: &Scope, policy: Policy) -> Result<(), StoreError> {
@@ -317,6 +329,11 @@ impl Tokens {
                     continue;
                 }
                 let taken: Vec<u8> = self.active().iter().map(|k| k.truncated_id()).collect();
+                if taken.len() >= 250 {
+                    // RFC 9578's one-byte truncated key id: no room left.
+                    done.no_room += 1;
+                    continue;
+                }
                 // Seeds the RSA key generation (the crate draws VOPRF keys
                 // from the operating system itself).
                 let seed: [u8; 32] = crate::platform::random(self.entropy.as_ref());
@@ -329,7 +346,7 @@ impl Tokens {
                 .await
                 .map_err(|_| StoreError::Engine("key generation stopped".into()))?;
                 let Some((id, record)) = made else {
-                    tracing::error!("no free truncated key id for a new issuer key");
+                    done.no_room += 1;
                     continue;
                 };
                 let mut b = Batch::new();
@@ -371,6 +388,8 @@ impl Tokens {
                 token_key: k.token_key.clone(),
                 not_before: u64::from(k.window.first_day(k.epoch).0) * 86_400,
                 scope: k.scope,
+                issuer_name: k.issuer_name.clone(),
+                origin: k.origin.clone(),
             })
             .collect()
     }
@@ -394,6 +413,8 @@ impl Tokens {
                     token_key: k.token_key.clone(),
                     not_before: u64::from(k.window.first_day(k.epoch).0) * 86_400,
                     scope: k.scope,
+                    issuer_name: k.issuer_name.clone(),
+                    origin: k.origin.clone(),
                 };
                 (d, state)
             })
@@ -468,7 +489,7 @@ impl Tokens {
                 per_epoch: per_epoch.clamp(1, MAX_TOKENS_PER_CODE),
                 expires: Day(today.0.saturating_add(days.clamp(1, 3660))),
                 revoked: false,
-                epoch: self.epochs.of(today),
+                epoch: 0,
                 used: 0,
             };
             b.put(
@@ -537,7 +558,6 @@ impl Tokens {
             return Err(IssueError::Malformed);
         }
         let today = self.today();
-        let epoch = self.epochs.of(today);
         let key = self
             .active()
             .iter()
@@ -549,6 +569,10 @@ impl Tokens {
             })
             .cloned()
             .ok_or(IssueError::KeyUnknown)?;
+        // The allowance counts per issuing period: the first day of the
+        // key's epoch (not an epoch number, whose meaning changes with the
+        // configured length).
+        let epoch = key.window.first_day(key.epoch).0;
         // Parse before counting: a malformed request costs no allowance.
         let parsed = keys::parse_request(key.token_type, request).ok_or(IssueError::Malformed)?;
         if !keys::blinded_element_valid(key.token_type, request) {

@@ -356,7 +356,14 @@ pub async fn submit(
         Err(e) => {
             st.drafts.forget(&draft_id);
             let _ = st.saadd.discard_ids(thread, &ids);
-            gate.give_back(&st, entity.id);
+            // A storage failure may come after the thread was written (a
+            // failed flush): the token may have paid for it, so it stays
+            // spent. Refusals before anything was written give it back.
+            if matches!(e, SaaddError::Store(_)) {
+                gate.settled();
+            } else {
+                gate.give_back(&st, entity.id);
+            }
             return Err(refuse_form(&st, &ctx, &entity, &draft, e.into()));
         }
     };

@@ -77,27 +77,18 @@ fn entity(st: &AppState, ctx: &Ctx, slug: &str) -> Result<EntityRecord, Response
 
 // ---------------------------------------------------------------- directory
 
-pub async fn directory(State(st): State<AppState>, ctx: Ctx) -> Response {
-    let entities = match st.saadd.entities() {
-        Ok(e) => e,
-        Err(_) => return api_error(&st, &ctx, StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-    };
+pub async fn directory(State(st): State<AppState>) -> Response {
     let keys: Vec<_> = st
         .tokens
         .directory()
         .into_iter()
         .map(|k| {
-            let Scope::Entity(id) = k.scope;
-            let slug = entities
-                .iter()
-                .find(|e| e.id == id)
-                .map(|e| e.slug.clone())
-                .unwrap_or_default();
             json!({
                 "token-type": k.token_type as u16,
                 "token-key": base64url(&k.token_key),
                 "not-before": k.not_before,
-                "buzon-scope": slug,
+                "buzon-scope": k.origin,
+                "buzon-issuer-name": k.issuer_name,
             })
         })
         .collect();
@@ -252,6 +243,7 @@ pub async fn pases_page(
             // would only put the code in the address bar and the history.
             div #pases-app hidden {
                 form #pases
+                    data-entity=(e.slug)
                     data-challenge-url={ "/api/v1/entities/" (e.slug) "/token-challenge" }
                     data-directory-url="/.well-known/private-token-issuer-directory"
                     data-msg-working=(t("pases-working"))

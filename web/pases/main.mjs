@@ -87,10 +87,27 @@ async function prepare(form) {
   const tokenKey = base64url.parse(entry['token-key']);
   // Key consistency (RFC 9576): the key we are asked to use must be one the
   // issuer publishes to everybody in its directory, not one made for us.
-  const listed = (directory['token-keys'] || []).some(
-    (k) => k['token-type'] === TOKEN_TYPE && sameBytes(decodeOrNull(k['token-key']), tokenKey),
+  const entity = form.dataset.entity || '';
+  const mine = (directory['token-keys'] || []).filter(
+    (k) => k['token-type'] === TOKEN_TYPE && k['buzon-scope'] === entity,
   );
+  const listed = mine.find((k) => sameBytes(decodeOrNull(k['token-key']), tokenKey));
   if (!listed) throw new Error('the token key is not in the issuer directory');
+  if (mine.some((k) => (k['not-before'] || 0) > (listed['not-before'] || 0))) {
+    throw new Error('the token key is not the newest in the issuer directory');
+  }
+  // The challenge too must be the one everyone gets (this issuer, no
+  // redemption context, this entity): any other would travel inside every
+  // token as its digest and could tie the tokens to this code.
+  const origins = challenge.originInfo || [];
+  if (
+    challenge.redemptionContext.length !== 0 ||
+    challenge.issuerName !== listed['buzon-issuer-name'] ||
+    origins.length !== 1 ||
+    origins[0] !== entity
+  ) {
+    throw new Error('the challenge is not the standard one for this issuer and entity');
+  }
   // The issuer answers refusals in the page's language: the fetch carries
   // no cookie, so the language travels in the address.
   const issuer = new URL(ownUrl(directory['issuer-request-uri']));
