@@ -192,7 +192,7 @@ month-12 = December
 
 ## Passes (Privacy Pass): issuance page, form and errors
 err-token-missing = This entity asks for a pass to accept new messages. Paste one of your passes into the “Pass” field; if you have none, get them with the code your entity gave you.
-err-token-malformed = That is not a valid pass. Copy the whole pass exactly as you received it (one line of letters, digits, - and _).
+err-token-malformed = That is not a valid pass. Copy the whole pass exactly as you received it: one line of letters, digits and the signs - _ =.
 err-token-wrong-entity = That pass is not for this entity. Each entity has its own passes: use one you got for it.
 err-token-expired = That pass has expired. Get new passes with your code; passes are good until the end of the period after the one in which you got them.
 err-token-spent = That pass has already been used. Each pass is good for one new message; use another of your passes.
@@ -213,7 +213,7 @@ pases-count = How many passes
 pases-submit = Get passes
 pases-working = Getting passes…
 pases-done = Done. Passes obtained: { "{" }count{ "}" }. Copy them and keep them somewhere safe; each works once.
-pases-failed = The passes could not be obtained: { "{" }message{ "}" }
+pases-failed = Not every pass could be obtained (obtained: { "{" }done{ "}" }): { "{" }message{ "}" }
 pases-out = Your passes (one per line)
 pases-use = Paste a pass into the form of
 api-code-missing = The issuance code is missing. Type the code your entity gave you.

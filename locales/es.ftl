@@ -193,7 +193,7 @@ month-12 = diciembre
 
 ## Pases (Privacy Pass): página de obtención, formulario y errores
 err-token-missing = Esta entidad pide un pase para recibir mensajes nuevos. Pega uno de tus pases en el campo «Pase»; si no tienes, consíguelos con el código que te dio tu entidad.
-err-token-malformed = Eso no es un pase válido. Copia el pase completo, tal como lo recibiste (una sola línea de letras, números, - y _).
+err-token-malformed = Eso no es un pase válido. Copia el pase completo, tal como lo recibiste: una sola línea de letras, números y los signos - _ =.
 err-token-wrong-entity = Ese pase no es de esta entidad. Cada entidad tiene sus propios pases: usa uno que obtuviste para ella.
 err-token-expired = Ese pase ya venció. Consigue pases nuevos con tu código; los pases valen hasta el final del periodo siguiente a aquel en que los obtuviste.
 err-token-spent = Ese pase ya se usó. Cada pase sirve para un solo mensaje nuevo; usa otro de tus pases.
@@ -214,7 +214,7 @@ pases-count = Cuántos pases
 pases-submit = Obtener pases
 pases-working = Obteniendo pases…
 pases-done = Listo. Pases obtenidos: { "{" }count{ "}" }. Cópialos y guárdalos en un lugar seguro; cada uno sirve una vez.
-pases-failed = No se pudieron obtener los pases: { "{" }message{ "}" }
+pases-failed = No se pudieron obtener todos los pases (obtenidos: { "{" }done{ "}" }): { "{" }message{ "}" }
 pases-out = Tus pases (uno por línea)
 pases-use = Pega un pase en el formulario de
 api-code-missing = Falta el código de obtención. Escribe el código que te dio tu entidad.

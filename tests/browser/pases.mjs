@@ -120,7 +120,7 @@ const MESSAGE_THIRD_TOKEN = 'Cuarto mensaje, con el tercer pase (de la segunda v
 const ES = {
   submit: 'Obtener pases',
   done: (n) => `Listo. Pases obtenidos: ${n}. Cópialos y guárdalos en un lugar seguro; cada uno sirve una vez.`,
-  failedPrefix: 'No se pudieron obtener los pases: ',
+  failedPrefix: 'No se pudieron obtener todos los pases (obtenidos: 1): ',
   exhausted: 'Ya obtuviste todos los pases que da este código en este periodo. Podrás obtener más en el siguiente periodo.',
   noscript: 'JavaScript está desactivado, así que aquí no se pueden obtener pases. Usa el programa de línea de comandos (arriba).',
   spent: 'Ese pase ya se usó. Cada pase sirve para un solo mensaje nuevo; usa otro de tus pases.',
@@ -129,7 +129,7 @@ const ES = {
 };
 const EN = {
   submit: 'Get passes',
-  failedPrefix: 'The passes could not be obtained: ',
+  failedPrefix: 'Not every pass could be obtained (obtained: 0): ',
   exhausted: 'You have already got every pass this code gives in this period. You can get more in the next period.',
 };
 const CLI_LINE = `buzon token fetch --server URL --entity ${SLUG} --count 5 --out pases.txt`;
