@@ -64,6 +64,19 @@ pub struct Reply {
     pub text: String,
 }
 
+/// The entity with `slug`, or a sentence saying there is none.
+fn entity_named(
+    saadd: &crate::saadd::Saadd,
+    slug: &str,
+) -> Result<crate::saadd::EntityRecord, String> {
+    saadd.entity_by_slug(slug).map_err(|e| match e {
+        crate::saadd::SaaddError::NotFound => {
+            format!("there is no entity {slug:?} (buzon entity list shows them)")
+        }
+        other => other.to_string(),
+    })
+}
+
 /// Runs a command against the service and returns what to print.
 pub async fn run(services: &Services, cmd: Command) -> Result<String, String> {
     let saadd = services.saadd.as_ref();
@@ -108,7 +121,7 @@ pub async fn run(services: &Services, cmd: Command) -> Result<String, String> {
             login,
             name,
         } => {
-            let e = saadd.entity_by_slug(&entity).map_err(err)?;
+            let e = entity_named(saadd, &entity)?;
             let role =
                 Role::from_key(&role).ok_or("role must be coordinator, advisor or entity-admin")?;
             let (s, password) = saadd
@@ -124,7 +137,7 @@ pub async fn run(services: &Services, cmd: Command) -> Result<String, String> {
             ))
         }
         Command::StaffList { entity } => {
-            let e = saadd.entity_by_slug(&entity).map_err(err)?;
+            let e = entity_named(saadd, &entity)?;
             let list = saadd.staff_of(e.id).map_err(err)?;
             Ok(list
                 .iter()
@@ -163,7 +176,7 @@ pub async fn run(services: &Services, cmd: Command) -> Result<String, String> {
             tokens_per_code,
             days,
         } => {
-            let e = saadd.entity_by_slug(&entity).map_err(err)?;
+            let e = entity_named(saadd, &entity)?;
             if !(1..=crate::tokens::MAX_CODES_PER_BATCH).contains(&count) {
                 return Err(format!(
                     "--count must be between 1 and {}",
@@ -191,7 +204,7 @@ pub async fn run(services: &Services, cmd: Command) -> Result<String, String> {
                 .join("\n"))
         }
         Command::TokenRevoke { entity, codes } => {
-            let e = saadd.entity_by_slug(&entity).map_err(err)?;
+            let e = entity_named(saadd, &entity)?;
             let mut lines = Vec::new();
             let mut missing = 0;
             for c in &codes {
@@ -213,7 +226,7 @@ pub async fn run(services: &Services, cmd: Command) -> Result<String, String> {
             Ok(lines.join("\n"))
         }
         Command::TokenPolicy { entity, policy } => {
-            let e = saadd.entity_by_slug(&entity).map_err(err)?;
+            let e = entity_named(saadd, &entity)?;
             let scope = Scope::Entity(e.id);
             if let Some(p) = policy {
                 let p = Policy::from_key(&p).ok_or("the policy must be open or token")?;

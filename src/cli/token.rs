@@ -32,6 +32,7 @@ pub enum TokenCmd {
     /// Revoke issuance codes: they yield no more tokens (tokens already
     /// fetched stay valid until their key expires).
     Revoke {
+        /// The entity's slug.
         #[arg(long)]
         entity: String,
         /// The codes, as printed.
@@ -41,6 +42,7 @@ pub enum TokenCmd {
     /// Show or set an entity's policy: `open` (no token; a shared hourly
     /// limit) or `token` (each new thread spends one token).
     Policy {
+        /// The entity's slug.
         #[arg(long)]
         entity: String,
         /// open or token; omit to show the current policy.
@@ -62,7 +64,7 @@ pub enum TokenCmd {
         /// it stays out of the shell history.
         #[arg(long)]
         code: Option<String>,
-        /// How many tokens.
+        /// How many tokens (1 to 100).
         #[arg(long, default_value_t = 1)]
         count: u32,
         /// Token type: 1 (VOPRF P-384) or 2 (blind RSA).
@@ -281,11 +283,11 @@ pub async fn fetch(cmd: TokenCmd) -> Result<(), String> {
     if challenge != expected {
         return Err("the entity's challenge is not the standard one for this issuer and entity: refusing (a challenge made for you could identify your tokens)".into());
     }
-    // The issuer's refusals in the user's language (Spanish unless the
-    // locale says English).
+    // The issuer's refusals in the user's language: Spanish when the
+    // locale says so, else English like the rest of this command.
     let lang = match std::env::var("LANG").unwrap_or_default().get(..2) {
-        Some("en") => "en",
-        _ => "es",
+        Some("es") => "es",
+        _ => "en",
     };
     let issuer = join(&server, &directory.issuer_request_uri);
     let issuer = if issuer.contains('?') {

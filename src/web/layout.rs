@@ -9,6 +9,12 @@ use super::{AppState, Ctx};
 /// Where the language link of a page points: the page itself, or for the
 /// result of a form post (whose address only accepts POST) the page the
 /// form belongs to.
+/// Pages that answer a POST of the reporter: the receipt, or the form
+/// shown again after a refusal.
+fn answers_a_form(path: &str) -> bool {
+    path.ends_with("/enviar") || path == "/r/recibo"
+}
+
 fn lang_target(path: &str) -> &str {
     if let Some(entity) = path.strip_suffix("/enviar") {
         return entity;
@@ -51,8 +57,13 @@ fn frame_with(st: &AppState, ctx: &Ctx, title: &str, body: Markup, script: bool)
                 header {
                     a.site href=(if staff { "/staff" } else { "/" }) { (st.site_name) }
                     " "
-                    a.lang href={ (lang_target(&ctx.path)) "?lang=" (other.code()) } lang=(other.code()) hreflang=(other.code()) {
-                        (st.i18n.t(other, "lang-name"))
+                    // A page answering a form (a receipt, a refused form)
+                    // cannot be shown again in the other language: the
+                    // link would lose the receipt or what was typed.
+                    @if !answers_a_form(&ctx.path) {
+                        a.lang href={ (lang_target(&ctx.path)) "?lang=" (other.code()) } lang=(other.code()) hreflang=(other.code()) {
+                            (st.i18n.t(other, "lang-name"))
+                        }
                     }
                 }
                 main { h1 { (title) } (body) }

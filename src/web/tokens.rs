@@ -219,8 +219,10 @@ pub async fn token_request(
 pub async fn pases_page(
     State(st): State<AppState>,
     ctx: Ctx,
+    headers: HeaderMap,
     Path(slug): Path<String>,
 ) -> Response {
+    let server = server_address(&headers);
     let e = match st.saadd.entity_by_slug(&slug) {
         Ok(e) => e,
         Err(err) => return super::WebError::from(err).page(&st, &ctx),
@@ -234,7 +236,7 @@ pub async fn pases_page(
             p { (t("pases-why")) }
             p { (t("pases-js")) }
             p.warning { (t("pases-safest")) }
-            pre { "buzon token fetch --server URL --entity " (e.slug) " --count 5 --out pases.txt" }
+            pre { "buzon token fetch --server " (server) " --entity " (e.slug) " --count 5 --out pases.txt" }
         }
         section {
             h2 { (t("pases-get-title")) }
@@ -248,7 +250,8 @@ pub async fn pases_page(
                     data-directory-url="/.well-known/private-token-issuer-directory"
                     data-msg-working=(t("pases-working"))
                     data-msg-done=(t("pases-done"))
-                    data-msg-failed=(t("pases-failed")) {
+                    data-msg-failed=(t("pases-failed"))
+                    data-msg-failed-none=(t("pases-failed-none")) {
                     label for="pases-code" { (t("pases-code")) }
                     input #pases-code type="text" name="code" autocomplete="off" spellcheck="false" required;
                     label for="pases-count" { (t("pases-count")) }
@@ -258,7 +261,7 @@ pub async fn pases_page(
                 p #pases-status role="status" {}
                 label for="pases-out" { (t("pases-out")) }
                 textarea #pases-out readonly rows="8" wrap="off" {}
-                p { (t("pases-use")) " " a href={ "/e/" (e.slug) "#escribir" } { (e.name) } }
+                p { (t("pases-use")) " " a href={ "/e/" (e.slug) "#escribir" } { (e.name) } "." }
             }
         }
         script src="/static/pases.js" {}
@@ -280,6 +283,28 @@ pub async fn pases_js() -> Response {
         PASES_JS,
     )
         .into_response()
+}
+
+/// This server's address as the reporter reached it, for the command the
+/// page suggests: plain HTTP for an onion service or loopback, HTTPS
+/// otherwise. Only a plain host name is used; anything else is "URL".
+fn server_address(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 100
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b':')
+        });
+    match host {
+        Some(h) if h.ends_with(".onion") || h.starts_with("127.") || h.starts_with("localhost") => {
+            format!("http://{h}")
+        }
+        Some(h) => format!("https://{h}"),
+        None => "URL".to_owned(),
+    }
 }
 
 // ---------------------------------------------------------------- open entities

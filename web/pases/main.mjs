@@ -178,7 +178,7 @@ function start() {
       say(fill(form.dataset.msgDone, { count: done }));
     } catch (e) {
       const message = e instanceof Shown ? e.message : `${e && e.message ? e.message : e}`;
-      say(fill(form.dataset.msgFailed, { message, done, count }));
+      say(fill(done === 0 && form.dataset.msgFailedNone ? form.dataset.msgFailedNone : form.dataset.msgFailed, { message, done, count }));
     } finally {
       busy = false;
       if (button) button.disabled = false;
