@@ -614,6 +614,8 @@ async fn the_reporter_form_spends_a_pasted_token_once() {
     let r = send(&mut b, &token).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(common::receipt_words(&r.body).len(), 10);
+    // No link to the other language on a receipt: it would lose the words.
+    assert!(!r.body.contains("?lang=en"));
     let r = send(&mut b, &token).await;
     assert_eq!(r.status, 409);
     assert_eq!(data_error(&r.body).as_deref(), Some("token-spent"));

@@ -46,6 +46,7 @@ fn catalogues_have_the_same_keys_and_every_key_used_exists() {
         "token-key",
         "token-keys",
         "token-type",
+        "buzon-issuer-name",
     ];
     let lit = regex::Regex::new(r#""([a-z]+(?:-[a-z0-9]+)+)""#).unwrap();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");

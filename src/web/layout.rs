@@ -9,12 +9,6 @@ use super::{AppState, Ctx};
 /// Where the language link of a page points: the page itself, or for the
 /// result of a form post (whose address only accepts POST) the page the
 /// form belongs to.
-/// Pages that answer a POST of the reporter: the receipt, or the form
-/// shown again after a refusal.
-fn answers_a_form(path: &str) -> bool {
-    path.ends_with("/enviar") || path == "/r/recibo"
-}
-
 fn lang_target(path: &str) -> &str {
     if let Some(entity) = path.strip_suffix("/enviar") {
         return entity;
@@ -35,12 +29,24 @@ fn lang_target(path: &str) -> &str {
 
 /// Wraps `body` in the common frame.
 pub fn frame(st: &AppState, ctx: &Ctx, title: &str, body: Markup) -> Markup {
-    frame_with(st, ctx, title, body, false)
+    frame_with(st, ctx, title, body, Kind::Plain)
+}
+
+/// What sets a page's frame apart.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Plain,
+    /// The issuance page: its footer must not say the site has no script.
+    Script,
+    /// A receipt: it cannot be shown again, so there is no link to the
+    /// other language (it would lose the ten words).
+    Receipt,
 }
 
 /// The frame; `script` says the page runs the one script of the site (the
 /// issuance page), so the footer does not claim otherwise.
-fn frame_with(st: &AppState, ctx: &Ctx, title: &str, body: Markup, script: bool) -> Markup {
+fn frame_with(st: &AppState, ctx: &Ctx, title: &str, body: Markup, kind: Kind) -> Markup {
+    let script = kind == Kind::Script;
     let other = ctx.lang.other();
     let staff = ctx.path.starts_with("/staff");
     html! {
@@ -57,10 +63,7 @@ fn frame_with(st: &AppState, ctx: &Ctx, title: &str, body: Markup, script: bool)
                 header {
                     a.site href=(if staff { "/staff" } else { "/" }) { (st.site_name) }
                     " "
-                    // A page answering a form (a receipt, a refused form)
-                    // cannot be shown again in the other language: the
-                    // link would lose the receipt or what was typed.
-                    @if !answers_a_form(&ctx.path) {
+                    @if kind != Kind::Receipt {
                         a.lang href={ (lang_target(&ctx.path)) "?lang=" (other.code()) } lang=(other.code()) hreflang=(other.code()) {
                             (st.i18n.t(other, "lang-name"))
                         }
@@ -103,7 +106,12 @@ pub fn page(st: &AppState, ctx: &Ctx, title: &str, body: Markup) -> Response {
 /// The issuance page: the same frame, its footer telling the truth about
 /// its script.
 pub fn page_with_script(st: &AppState, ctx: &Ctx, title: &str, body: Markup) -> Response {
-    respond(st, ctx, frame_with(st, ctx, title, body, true))
+    respond(st, ctx, frame_with(st, ctx, title, body, Kind::Script))
+}
+
+/// A receipt page: no language link (see [`Kind::Receipt`]).
+pub fn receipt_page(st: &AppState, ctx: &Ctx, title: &str, body: Markup) -> Response {
+    respond(st, ctx, frame_with(st, ctx, title, body, Kind::Receipt))
 }
 
 fn respond(st: &AppState, ctx: &Ctx, markup: Markup) -> Response {

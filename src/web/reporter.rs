@@ -534,7 +534,7 @@ fn receipt_page(
         }
         p.hint { (st.t(ctx, "receipt-skip-help")) " " a href="/r/hilo" { (st.t(ctx, "receipt-skip")) } }
     };
-    let mut resp = page(st, ctx, &st.t(ctx, "receipt-title"), body);
+    let mut resp = super::layout::receipt_page(st, ctx, &st.t(ctx, "receipt-title"), body);
     if wrong {
         *resp.status_mut() = StatusCode::BAD_REQUEST;
     }
