@@ -17,40 +17,16 @@
 // Prints one line per check and ends with `N passed, M failed`; exits
 // non-zero on any failure. The server is always stopped.
 
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as harness from '../harness.mjs';
+import { check, finish, sleep, stopServer } from '../harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const OUT = path.join(HERE, 'out');
-const started = Date.now();
-
-// ------------------------------------------------------------------ checks
-
-let passed = 0;
-let failed = 0;
-
-function check(name, ok, detail = '') {
-  if (ok) {
-    passed += 1;
-    console.log(`ok    ${name}`);
-  } else {
-    failed += 1;
-    console.log(`FAIL  ${name}${detail ? `: ${detail}` : ''}`);
-  }
-  return ok;
-}
-
-function finish(code) {
-  const secs = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`runtime ${secs} s`);
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exitCode = code ?? (failed > 0 ? 1 : 0);
-}
 
 // ------------------------------------------------------------------ arguments and prerequisites
 
@@ -107,73 +83,15 @@ const COORD_NAME = 'Coordinación de Ética (demo)';
 
 // ------------------------------------------------------------------ server
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Starts the server; resolves with { proc, base, passwords, log }. */
+/** Starts the server; resolves with { proc, base, passwords, log, … }:
+ * the demo staff's one-time passwords are read from its output. */
 async function startServer(dataDir) {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const env = { ...process.env };
-  delete env.BUZON_DATA;
-  const proc = spawn(
-    BINARY,
-    ['serve', '--demo', '--data', dataDir, '--listen', `127.0.0.1:${port}`],
-    { stdio: ['ignore', 'pipe', 'pipe'], env },
-  );
-  const log = { out: '', err: '' };
-  proc.stdout.setEncoding('utf8');
-  proc.stderr.setEncoding('utf8');
-  proc.stdout.on('data', (d) => (log.out += d));
-  proc.stderr.on('data', (d) => (log.err += d));
-  let exited = null;
-  proc.on('exit', (code, signal) => (exited = { code, signal }));
-
+  const server = await harness.startServer(BINARY, dataDir);
   const passwords = {};
   const re = /^\s*(coordinator|advisor)\s+user\s+(\S+)\s+one-time password\s+(\S+)\s*$/gm;
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    for (const m of log.out.matchAll(re)) passwords[m[1]] = { login: m[2], password: m[3] };
-    if (passwords.coordinator && passwords.advisor) break;
-    if (exited) break;
-    await sleep(50);
-  }
-  // Wait until it answers.
-  let answered = false;
-  while (!exited && Date.now() < deadline) {
-    try {
-      const r = await fetch(`${base}/`, { signal: AbortSignal.timeout(2000) });
-      await r.arrayBuffer();
-      answered = r.ok;
-      if (answered) break;
-    } catch {
-      // not yet
-    }
-    await sleep(100);
-  }
-  return { proc, base, passwords, log, answered, exited: () => exited };
-}
-
-async function stopServer(server) {
-  if (!server || server.exited()) return;
-  server.proc.kill('SIGTERM');
-  for (let i = 0; i < 50 && !server.exited(); i++) await sleep(100);
-  if (!server.exited()) {
-    console.log('server did not stop within 5 s of SIGTERM; killing it');
-    server.proc.kill('SIGKILL');
-    for (let i = 0; i < 20 && !server.exited(); i++) await sleep(100);
-  }
+  for (const m of server.log.out.matchAll(re)) passwords[m[1]] = { login: m[2], password: m[3] };
+  return { ...server, passwords };
 }
 
 // ------------------------------------------------------------------ browser watching
@@ -621,7 +539,7 @@ try {
   for (const n of notes) console.log(`note  ${n}`);
   if (browser) await browser.close().catch(() => {});
   await stopServer(server);
-  if (failed > 0 && server) {
+  if (harness.failures() > 0 && server) {
     const tail = (s) => s.split('\n').slice(-20).join('\n');
     console.log('--- server stdout (last lines)\n' + tail(server.log.out));
     console.log('--- server stderr (last lines)\n' + tail(server.log.err));

@@ -28,41 +28,17 @@
 // and ends with `N passed, M failed`; exits non-zero on any failure. The
 // server is always stopped.
 
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as harness from '../harness.mjs';
+import { check, finish, sleep, runCli, stopServer } from '../harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const OUT = path.join(HERE, 'out');
-const started = Date.now();
-
-// ------------------------------------------------------------------ checks
-
-let passed = 0;
-let failed = 0;
-
-function check(name, ok, detail = '') {
-  if (ok) {
-    passed += 1;
-    console.log(`ok    ${name}`);
-  } else {
-    failed += 1;
-    console.log(`FAIL  ${name}${detail ? `: ${detail}` : ''}`);
-  }
-  return ok;
-}
-
-function finish(code) {
-  const secs = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`runtime ${secs} s`);
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exitCode = code ?? (failed > 0 ? 1 : 0);
-}
 
 // ------------------------------------------------------------------ arguments and prerequisites
 
@@ -136,86 +112,12 @@ const CLI_LINE = `--entity ${SLUG} --count 5 --out pases.txt`;
 
 // ------------------------------------------------------------------ server
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function cleanEnv() {
-  const env = { ...process.env };
-  delete env.BUZON_DATA;
-  return env;
-}
+/** Starts the server (tests/harness.mjs). */
+const startServer = (dataDir) => harness.startServer(BINARY, dataDir);
 
-/** Starts the server; resolves with { proc, base, log, answered, exited }. */
-async function startServer(dataDir) {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const proc = spawn(BINARY, ['serve', '--demo', '--data', dataDir, '--listen', `127.0.0.1:${port}`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: cleanEnv(),
-  });
-  const log = { out: '', err: '' };
-  proc.stdout.setEncoding('utf8');
-  proc.stderr.setEncoding('utf8');
-  proc.stdout.on('data', (d) => (log.out += d));
-  proc.stderr.on('data', (d) => (log.err += d));
-  let exited = null;
-  proc.on('exit', (code, signal) => (exited = { code, signal }));
-
-  const deadline = Date.now() + 30_000;
-  let answered = false;
-  while (!exited && Date.now() < deadline) {
-    try {
-      const r = await fetch(`${base}/`, { signal: AbortSignal.timeout(2000) });
-      await r.arrayBuffer();
-      answered = r.ok;
-      if (answered) break;
-    } catch {
-      // not yet
-    }
-    await sleep(100);
-  }
-  return { proc, base, log, answered, dataDir, exited: () => exited };
-}
-
-async function stopServer(server) {
-  if (!server || server.exited()) return;
-  server.proc.kill('SIGTERM');
-  for (let i = 0; i < 50 && !server.exited(); i++) await sleep(100);
-  if (!server.exited()) {
-    console.log('server did not stop within 5 s of SIGTERM; killing it');
-    server.proc.kill('SIGKILL');
-    for (let i = 0; i < 20 && !server.exited(); i++) await sleep(100);
-  }
-}
-
-/** Runs `buzon --data DIR ...args` once; resolves with { code, out, err }. */
-function cliOnce(dataDir, args) {
-  return new Promise((resolve) => {
-    const p = spawn(BINARY, ['--data', dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv() });
-    let out = '';
-    let err = '';
-    p.stdout.setEncoding('utf8');
-    p.stderr.setEncoding('utf8');
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 20_000);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
-}
+const cliOnce = (dataDir, args) => runCli(BINARY, dataDir, args, 20_000);
 
 /** The CLI talks to the running server through its admin socket; the
  * socket may come up a moment after the first page answers. */
@@ -915,7 +817,7 @@ try {
   for (const n of notes) console.log(`note  ${n}`);
   if (browser) await browser.close().catch(() => {});
   await stopServer(server);
-  if (failed > 0 && server) {
+  if (harness.failures() > 0 && server) {
     const tail = (s) => s.split('\n').slice(-20).join('\n');
     console.log('--- server stdout (last lines)\n' + tail(server.log.out));
     console.log('--- server stderr (last lines)\n' + tail(server.log.err));

@@ -57,42 +57,13 @@
 // Not tested: token-expired (needs the server's clock to move on).
 // ---------------------------------------------------------------------------
 
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-
-const started = Date.now();
-
-// ------------------------------------------------------------------ checks
-
-let passed = 0;
-let failed = 0;
-
-function check(name, ok, detail = '') {
-  if (ok) {
-    passed += 1;
-    console.log(`ok    ${name}`);
-  } else {
-    failed += 1;
-    console.log(`FAIL  ${name}${detail ? `: ${detail}` : ''}`);
-  }
-  return ok;
-}
-
-function note(text) {
-  console.log(`note  ${text}`);
-}
-
-function finish(code) {
-  const secs = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`runtime ${secs} s`);
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exitCode = code ?? (failed > 0 ? 1 : 0);
-}
+import * as harness from '../harness.mjs';
+import { check, note, finish, sleep, stopServer, runCli } from '../harness.mjs';
 
 // ------------------------------------------------------------------ arguments and prerequisites
 
@@ -153,7 +124,6 @@ const {
 
 // ------------------------------------------------------------------ small helpers
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const TIMEOUT_MS = 60_000; // one HTTP request
 const WATCHDOG_MS = 10 * 60_000; // the whole run
 
@@ -213,89 +183,9 @@ function receiptWords(html) {
 
 // ------------------------------------------------------------------ server and CLI
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function cleanEnv() {
-  const env = { ...process.env };
-  delete env.BUZON_DATA;
-  return env;
-}
-
-/** Starts the server; resolves with { proc, base, log, answered, exited }. */
-async function startServer(dataDir) {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const proc = spawn(BINARY, ['serve', '--demo', '--data', dataDir, '--listen', `127.0.0.1:${port}`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: cleanEnv(),
-  });
-  const log = { out: '', err: '' };
-  proc.stdout.setEncoding('utf8');
-  proc.stderr.setEncoding('utf8');
-  proc.stdout.on('data', (d) => (log.out += d));
-  proc.stderr.on('data', (d) => (log.err += d));
-  let exited = null;
-  proc.on('exit', (code, signal) => (exited = { code, signal }));
-  proc.on('error', (e) => (exited = { error: e.message }));
-
-  let answered = false;
-  const deadline = Date.now() + 30_000;
-  while (!exited && Date.now() < deadline) {
-    try {
-      const r = await fetch(`${base}/`, { signal: AbortSignal.timeout(2000) });
-      await r.arrayBuffer();
-      answered = r.ok;
-      if (answered) break;
-    } catch {
-      // not yet
-    }
-    await sleep(100);
-  }
-  return { proc, base, log, answered, exited: () => exited };
-}
-
-async function stopServer(server) {
-  if (!server || server.exited()) return;
-  server.proc.kill('SIGTERM');
-  for (let i = 0; i < 50 && !server.exited(); i++) await sleep(100);
-  if (!server.exited()) {
-    console.log('server did not stop within 5 s of SIGTERM; killing it');
-    server.proc.kill('SIGKILL');
-    for (let i = 0; i < 20 && !server.exited(); i++) await sleep(100);
-  }
-}
-
-/** Runs `buzon --data DIR args...`; resolves with { code, out, err }. */
-function cli(dataDir, args) {
-  return new Promise((resolve) => {
-    const proc = spawn(BINARY, ['--data', dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv() });
-    let out = '';
-    let err = '';
-    proc.stdout.setEncoding('utf8');
-    proc.stderr.setEncoding('utf8');
-    proc.stdout.on('data', (d) => (out += d));
-    proc.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
-    proc.on('error', (e) => {
-      clearTimeout(timer);
-      resolve({ code: -1, out, err: err + e.message });
-    });
-    proc.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? `signal ${signal}`, out, err });
-    });
-  });
-}
+/** Starts the server (tests/harness.mjs). */
+const startServer = (dataDir) => harness.startServer(BINARY, dataDir);
+const cli = (dataDir, args) => runCli(BINARY, dataDir, args);
 
 async function cliOk(dataDir, args) {
   const r = await cli(dataDir, args);
@@ -881,7 +771,7 @@ try {
 } finally {
   clearTimeout(watchdog);
   await stopServer(server);
-  if (failed > 0 && server) {
+  if (harness.failures() > 0 && server) {
     const tail = (s) => s.split('\n').slice(-20).join('\n');
     console.log('--- server stdout (last lines)\n' + tail(server.log.out));
     console.log('--- server stderr (last lines)\n' + tail(server.log.err));
