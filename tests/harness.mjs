@@ -5,7 +5,9 @@
 // script's own node_modules stays its own.
 
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 
 const started = Date.now();
 let passed = 0;
@@ -127,4 +129,38 @@ export function runCli(binary, dataDir, args, timeoutMs = 30_000) {
       resolve({ code: code ?? `signal ${signal}`, out, err });
     });
   });
+}
+
+/** The buzon binary named by the first argument; exits 2 without it. */
+export function binaryFromArgs(script) {
+  const arg = process.argv[2];
+  if (!arg) {
+    console.error(`usage: node ${script} path/to/buzon-binary`);
+    process.exit(2);
+  }
+  const binary = path.resolve(arg);
+  if (!existsSync(binary)) {
+    console.error(`buzon binary not found: ${binary} (build it with: cargo build --release)`);
+    process.exit(2);
+  }
+  return binary;
+}
+
+/** Debian's Chromium (or $CHROMIUM). Missing: a failure under CI=true,
+ * else the script is skipped. */
+export function chromiumPath() {
+  const chromium = process.env.CHROMIUM || '/usr/bin/chromium';
+  if (!existsSync(chromium)) {
+    if (process.env.CI === 'true') {
+      console.log(
+        `chromium not found at ${chromium} (set CHROMIUM or install Debian's chromium); ` +
+          'CI=true, so this is a failure',
+      );
+      console.log('0 passed, 1 failed');
+      process.exit(1);
+    }
+    console.log('skipped: chromium not installed');
+    process.exit(0);
+  }
+  return chromium;
 }

@@ -19,11 +19,10 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
-use std::future::Future;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::Mutex;
 
+use async_trait::async_trait;
 use axum::http::{HeaderValue, header::WWW_AUTHENTICATE};
 use blind_rsa_signatures::reexports::hmac_sha256;
 use blind_rsa_signatures::{
@@ -115,27 +114,10 @@ fn sha256(data: &[u8]) -> [u8; 32] {
 
 /// Decodes base64url with or without `=` padding (RFC 4648 §5).
 fn base64url_decode(encoded: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut acc = 0u32;
-    let mut bits = 0u32;
-    for c in encoded.trim_end_matches('=').bytes() {
-        let sextet = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            _ => panic!("{c:?} is not a base64url character in {encoded:?}"),
-        };
-        acc = (acc << 6) | u32::from(sextet);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    out
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(encoded.trim_end_matches('='))
+        .unwrap_or_else(|e| panic!("{encoded:?} is not base64url: {e}"))
 }
 
 // --------------------------------------------------------------- randomness
@@ -188,166 +170,90 @@ impl TryCryptoRng for ScriptedRng {}
 
 // ------------------------------------------------------------------- stores
 
-/// What `#[async_trait]` methods return; the stores below answer at once.
-type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// The crate's key stores, over one map from truncated key id to key: an
+/// insert refuses an id already taken.
+struct MapStore<V> {
+    keys: Mutex<HashMap<TruncatedTokenKeyId, V>>,
+}
 
-fn ready<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, T> {
-    Box::pin(std::future::ready(value))
+impl<V> Default for MapStore<V> {
+    fn default() -> Self {
+        MapStore {
+            keys: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<V: Clone> MapStore<V> {
+    fn put(&self, id: TruncatedTokenKeyId, value: V) -> bool {
+        let mut keys = self.keys.lock().expect("key store lock");
+        let fresh = !keys.contains_key(&id);
+        if fresh {
+            keys.insert(id, value);
+        }
+        fresh
+    }
+    fn find(&self, id: &TruncatedTokenKeyId) -> Option<V> {
+        self.keys.lock().expect("key store lock").get(id).cloned()
+    }
+    fn drop_key(&self, id: &TruncatedTokenKeyId) -> bool {
+        self.keys
+            .lock()
+            .expect("key store lock")
+            .remove(id)
+            .is_some()
+    }
 }
 
 /// Issuer key store for token type 1 (VOPRF P-384).
-#[derive(Default)]
-struct VoprfKeyStore {
-    keys: Mutex<HashMap<TruncatedTokenKeyId, VoprfServer<NistP384>>>,
-}
+type VoprfKeyStore = MapStore<VoprfServer<NistP384>>;
+/// Issuer key store for token type 2 (blind RSA).
+type RsaIssuerKeyStore = MapStore<RsaKeyPair>;
+/// Origin key store for token type 2: public keys by truncated key id.
+type RsaOriginKeyStore = MapStore<Vec<PublicKey>>;
 
+#[async_trait]
 impl PrivateKeyStore for VoprfKeyStore {
     type CS = NistP384;
-
-    fn insert<'life0, 'async_trait>(
-        &'life0 self,
-        truncated_token_key_id: TruncatedTokenKeyId,
-        server: VoprfServer<NistP384>,
-    ) -> BoxFuture<'async_trait, bool>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        let mut keys = self.keys.lock().expect("key store lock");
-        let fresh = !keys.contains_key(&truncated_token_key_id);
-        if fresh {
-            keys.insert(truncated_token_key_id, server);
-        }
-        ready(fresh)
+    async fn insert(&self, id: TruncatedTokenKeyId, server: VoprfServer<NistP384>) -> bool {
+        MapStore::put(self, id, server)
     }
-
-    fn get<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        truncated_token_key_id: &'life1 TruncatedTokenKeyId,
-    ) -> BoxFuture<'async_trait, Option<VoprfServer<NistP384>>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        let keys = self.keys.lock().expect("key store lock");
-        ready(keys.get(truncated_token_key_id).cloned())
+    async fn get(&self, id: &TruncatedTokenKeyId) -> Option<VoprfServer<NistP384>> {
+        MapStore::find(self, id)
     }
-
-    fn remove<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        truncated_token_key_id: &'life1 TruncatedTokenKeyId,
-    ) -> BoxFuture<'async_trait, bool>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        let mut keys = self.keys.lock().expect("key store lock");
-        ready(keys.remove(truncated_token_key_id).is_some())
+    async fn remove(&self, id: &TruncatedTokenKeyId) -> bool {
+        MapStore::drop_key(self, id)
     }
 }
 
-/// Issuer key store for token type 2 (blind RSA).
-#[derive(Default)]
-struct RsaIssuerKeyStore {
-    keys: Mutex<HashMap<TruncatedTokenKeyId, RsaKeyPair>>,
-}
-
+#[async_trait]
 impl IssuerKeyStore for RsaIssuerKeyStore {
-    fn insert<'life0, 'async_trait>(
-        &'life0 self,
-        truncated_token_key_id: TruncatedTokenKeyId,
-        server: RsaKeyPair,
-    ) -> BoxFuture<'async_trait, bool>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        let mut keys = self.keys.lock().expect("key store lock");
-        let fresh = !keys.contains_key(&truncated_token_key_id);
-        if fresh {
-            keys.insert(truncated_token_key_id, server);
-        }
-        ready(fresh)
+    async fn insert(&self, id: TruncatedTokenKeyId, pair: RsaKeyPair) -> bool {
+        MapStore::put(self, id, pair)
     }
-
-    fn get<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        truncated_token_key_id: &'life1 TruncatedTokenKeyId,
-    ) -> BoxFuture<'async_trait, Option<RsaKeyPair>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        let keys = self.keys.lock().expect("key store lock");
-        ready(keys.get(truncated_token_key_id).cloned())
+    async fn get(&self, id: &TruncatedTokenKeyId) -> Option<RsaKeyPair> {
+        MapStore::find(self, id)
     }
-
-    fn remove<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        truncated_token_key_id: &'life1 TruncatedTokenKeyId,
-    ) -> BoxFuture<'async_trait, bool>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        let mut keys = self.keys.lock().expect("key store lock");
-        ready(keys.remove(truncated_token_key_id).is_some())
+    async fn remove(&self, id: &TruncatedTokenKeyId) -> bool {
+        MapStore::drop_key(self, id)
     }
 }
 
-/// Origin key store for token type 2: public keys by truncated key id.
-#[derive(Default)]
-struct RsaOriginKeyStore {
-    keys: Mutex<HashMap<TruncatedTokenKeyId, Vec<PublicKey>>>,
-}
-
+#[async_trait]
 impl OriginKeyStore for RsaOriginKeyStore {
-    fn insert<'life0, 'async_trait>(
-        &'life0 self,
-        truncated_token_key_id: TruncatedTokenKeyId,
-        server: PublicKey,
-    ) -> BoxFuture<'async_trait, ()>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        let mut keys = self.keys.lock().expect("key store lock");
-        keys.entry(truncated_token_key_id).or_default().push(server);
-        ready(())
+    async fn insert(&self, id: TruncatedTokenKeyId, key: PublicKey) {
+        self.keys
+            .lock()
+            .expect("key store lock")
+            .entry(id)
+            .or_default()
+            .push(key);
     }
-
-    fn get<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        truncated_token_key_id: &'life1 TruncatedTokenKeyId,
-    ) -> BoxFuture<'async_trait, Vec<PublicKey>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        let keys = self.keys.lock().expect("key store lock");
-        ready(
-            keys.get(truncated_token_key_id)
-                .cloned()
-                .unwrap_or_default(),
-        )
+    async fn get(&self, id: &TruncatedTokenKeyId) -> Vec<PublicKey> {
+        MapStore::find(self, id).unwrap_or_default()
     }
-
-    fn remove<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        truncated_token_key_id: &'life1 TruncatedTokenKeyId,
-    ) -> BoxFuture<'async_trait, bool>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        let mut keys = self.keys.lock().expect("key store lock");
-        ready(keys.remove(truncated_token_key_id).is_some())
+    async fn remove(&self, id: &TruncatedTokenKeyId) -> bool {
+        MapStore::drop_key(self, id)
     }
 }
 
@@ -358,54 +264,26 @@ struct SpentNonces {
     nonces: Mutex<HashMap<Nonce, bool>>,
 }
 
+#[async_trait]
 impl NonceStore for SpentNonces {
-    fn reserve<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        nonce: &'life1 Nonce,
-    ) -> BoxFuture<'async_trait, bool>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
+    async fn reserve(&self, nonce: &Nonce) -> bool {
         let mut nonces = self.nonces.lock().expect("nonce store lock");
         let fresh = !nonces.contains_key(nonce);
         if fresh {
             nonces.insert(*nonce, false);
         }
-        ready(fresh)
+        fresh
     }
-
-    fn commit<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        nonce: &'life1 Nonce,
-    ) -> BoxFuture<'async_trait, ()>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        let mut nonces = self.nonces.lock().expect("nonce store lock");
-        if let Some(committed) = nonces.get_mut(nonce) {
+    async fn commit(&self, nonce: &Nonce) {
+        if let Some(committed) = self.nonces.lock().expect("nonce store lock").get_mut(nonce) {
             *committed = true;
         }
-        ready(())
     }
-
-    fn release<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        nonce: &'life1 Nonce,
-    ) -> BoxFuture<'async_trait, ()>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
+    async fn release(&self, nonce: &Nonce) {
         let mut nonces = self.nonces.lock().expect("nonce store lock");
         if nonces.get(nonce) == Some(&false) {
             nonces.remove(nonce);
         }
-        ready(())
     }
 }
 

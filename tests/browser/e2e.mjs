@@ -17,7 +17,6 @@
 // Prints one line per check and ends with `N passed, M failed`; exits
 // non-zero on any failure. The server is always stopped.
 
-import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,30 +29,9 @@ const OUT = path.join(HERE, 'out');
 
 // ------------------------------------------------------------------ arguments and prerequisites
 
-const binaryArg = process.argv[2];
-if (!binaryArg) {
-  console.error('usage: node tests/browser/e2e.mjs path/to/buzon-binary');
-  process.exit(2);
-}
-const BINARY = path.resolve(binaryArg);
-if (!existsSync(BINARY)) {
-  console.error(`buzon binary not found: ${BINARY} (build it with: cargo build --release)`);
-  process.exit(2);
-}
+const BINARY = harness.binaryFromArgs('tests/browser/e2e.mjs');
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-if (!existsSync(CHROMIUM)) {
-  if (process.env.CI === 'true') {
-    console.log(
-      `chromium not found at ${CHROMIUM} (set CHROMIUM or install Debian's chromium); ` +
-        'CI=true, so this is a failure',
-    );
-    console.log('0 passed, 1 failed');
-    process.exit(1);
-  }
-  console.log('skipped: chromium not installed');
-  process.exit(0);
-}
+const CHROMIUM = harness.chromiumPath();
 
 let chromium;
 try {

@@ -29,7 +29,6 @@
 // server is always stopped.
 
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,30 +41,9 @@ const OUT = path.join(HERE, 'out');
 
 // ------------------------------------------------------------------ arguments and prerequisites
 
-const binaryArg = process.argv[2];
-if (!binaryArg) {
-  console.error('usage: node tests/browser/pases.mjs path/to/buzon-binary');
-  process.exit(2);
-}
-const BINARY = path.resolve(binaryArg);
-if (!existsSync(BINARY)) {
-  console.error(`buzon binary not found: ${BINARY} (build it with: cargo build --release)`);
-  process.exit(2);
-}
+const BINARY = harness.binaryFromArgs('tests/browser/pases.mjs');
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-if (!existsSync(CHROMIUM)) {
-  if (process.env.CI === 'true') {
-    console.log(
-      `chromium not found at ${CHROMIUM} (set CHROMIUM or install Debian's chromium); ` +
-        'CI=true, so this is a failure',
-    );
-    console.log('0 passed, 1 failed');
-    process.exit(1);
-  }
-  console.log('skipped: chromium not installed');
-  process.exit(0);
-}
+const CHROMIUM = harness.chromiumPath();
 
 let chromium;
 try {

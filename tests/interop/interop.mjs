@@ -58,7 +58,6 @@
 // ---------------------------------------------------------------------------
 
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -67,16 +66,7 @@ import { check, note, finish, sleep, stopServer, runCli } from '../harness.mjs';
 
 // ------------------------------------------------------------------ arguments and prerequisites
 
-const binaryArg = process.argv[2];
-if (!binaryArg) {
-  console.error('usage: node tests/interop/interop.mjs path/to/buzon-binary');
-  process.exit(2);
-}
-const BINARY = path.resolve(binaryArg);
-if (!existsSync(BINARY)) {
-  console.error(`buzon binary not found: ${BINARY} (build it with: cargo build --release)`);
-  process.exit(2);
-}
+const BINARY = harness.binaryFromArgs('tests/interop/interop.mjs');
 
 // privacypass-ts needs Node 20 (WebCrypto as globalThis.crypto, fetch).
 const nodeMajor = Number(process.versions.node.split('.')[0]);
