@@ -456,21 +456,55 @@ pub fn seal_wrap(
     tk: &Key32,
     rnd: WrapRandom,
 ) -> Result<Vec<u8>, EnvelopeError> {
-    let wrapped = wrap::wrap(
+    let inner = seal_wrap_inner(
+        thread,
+        slot,
+        epoch,
         recipient,
+        tk,
         rnd.ephemeral,
         rnd.inner_nonce,
+    )?;
+    seal_wrap_outer(sk, thread, slot, &inner, rnd.outer_nonce)
+}
+
+/// Length of a wrap record's inner part (spec/envelope.md, "Wrap record").
+pub const WRAP_INNER_LEN: usize = 1 + 4 + 32 + wrap::WRAPPED_LEN;
+
+/// The inner part of a wrap record, as a client makes it on its own
+/// machine (spec/api.md, "Wraps"): `version || epoch || recipient || key wrap`.
+pub fn seal_wrap_inner(
+    thread: Id,
+    slot: &Slot,
+    epoch: u32,
+    recipient: &RecipientKey,
+    tk: &Key32,
+    ephemeral: [u8; 32],
+    nonce: [u8; seal::NONCE_LEN],
+) -> Result<Vec<u8>, EnvelopeError> {
+    let wrapped = wrap::wrap(
+        recipient,
+        ephemeral,
+        nonce,
         &wrap_context(thread, epoch, slot),
         tk,
     )?;
     let mut w = Writer::new();
     w.u8(VERSION).u32(epoch).bytes(&recipient.0).bytes(&wrapped);
-    Ok(seal::seal(
-        sk,
-        rnd.outer_nonce,
-        &wrap_outer_aad(thread, slot),
-        &w.finish(),
-    ))
+    Ok(w.finish())
+}
+
+/// Seals an inner wrap under the storage key. The inner part is parsed
+/// first, so only a well-formed one is ever stored.
+pub fn seal_wrap_outer(
+    sk: &Key32,
+    thread: Id,
+    slot: &Slot,
+    inner: &[u8],
+    nonce: [u8; seal::NONCE_LEN],
+) -> Result<Vec<u8>, EnvelopeError> {
+    parse_wrap_inner(inner)?;
+    Ok(seal::seal(sk, nonce, &wrap_outer_aad(thread, slot), inner))
 }
 
 /// A wrap with its storage seal removed: who it is for and which epoch.
@@ -478,6 +512,39 @@ pub struct OpenedWrap {
     pub epoch: u32,
     pub recipient: RecipientKey,
     wrapped: Vec<u8>,
+}
+
+impl OpenedWrap {
+    /// The inner part again, as the API hands it to its recipient.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.u8(VERSION)
+            .u32(self.epoch)
+            .bytes(&self.recipient.0)
+            .bytes(&self.wrapped);
+        w.finish()
+    }
+}
+
+/// Reads an inner wrap: version, epoch, recipient and a key wrap of the
+/// right length. A low-order recipient key is refused ([`EnvelopeError::WeakKey`]).
+pub fn parse_wrap_inner(inner: &[u8]) -> Result<OpenedWrap, EnvelopeError> {
+    let mut r = Reader::new(inner);
+    if r.u8()? != VERSION {
+        return Err(WireError::Unknown.into());
+    }
+    let epoch = r.u32()?;
+    let recipient = RecipientKey(r.array()?);
+    let wrapped = r.take(wrap::WRAPPED_LEN)?.to_vec();
+    r.end()?;
+    if !wrap::is_strong(&recipient) {
+        return Err(EnvelopeError::WeakKey);
+    }
+    Ok(OpenedWrap {
+        epoch,
+        recipient,
+        wrapped,
+    })
 }
 
 /// Removes the storage seal (needs only the storage key, which the server holds).
@@ -664,6 +731,88 @@ pub fn open_chunk(
         return Err(WireError::TooLong.into());
     }
     Ok(data)
+}
+
+// ---------------------------------------------------------------- shapes
+
+/// What the server can check of a record a client sealed, without any key
+/// (spec/api.md, "What the server checks"): version, epoch and, for a
+/// message, author and day; and that the sealed part is exactly one padding
+/// bucket plus the AEAD overhead, so every stored record has one of the
+/// sizes spec/envelope.md allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordShape {
+    pub epoch: u32,
+    /// For message records only.
+    pub author: Option<Author>,
+    /// For message records only.
+    pub day: Option<Day>,
+    /// The padding bucket of the sealed plaintext.
+    pub bucket: usize,
+}
+
+fn sealed_bucket(sealed_len: usize) -> Result<usize, EnvelopeError> {
+    let bucket = sealed_len
+        .checked_sub(seal::OVERHEAD)
+        .ok_or(WireError::Truncated)?;
+    if padding::BUCKETS.contains(&bucket) {
+        Ok(bucket)
+    } else {
+        Err(WireError::Unknown.into())
+    }
+}
+
+/// The shape of a message record (spec/envelope.md, "Message record").
+pub fn message_shape(record: &[u8]) -> Result<RecordShape, EnvelopeError> {
+    let (epoch, author, day) = message_header(record)?;
+    Ok(RecordShape {
+        epoch,
+        author: Some(author),
+        day: Some(day),
+        bucket: sealed_bucket(record.len().saturating_sub(10))?,
+    })
+}
+
+/// The shape of an attachment or chunk record: both are
+/// `version || epoch || seal(…)`. A chunk's bucket is at most 64 KiB.
+pub fn attachment_shape(record: &[u8], chunk: bool) -> Result<RecordShape, EnvelopeError> {
+    let mut r = Reader::new(record);
+    if r.u8()? != VERSION {
+        return Err(WireError::Unknown.into());
+    }
+    let epoch = r.u32()?;
+    let bucket = sealed_bucket(r.remaining().len())?;
+    if chunk && bucket > CHUNK_DATA + 4 {
+        return Err(WireError::TooLong.into());
+    }
+    Ok(RecordShape {
+        epoch,
+        author: None,
+        day: None,
+        bucket,
+    })
+}
+
+/// The shape of an epoch link: version and a sealed 32-byte key.
+pub fn link_shape(link: &[u8]) -> Result<(), EnvelopeError> {
+    let mut r = Reader::new(link);
+    if r.u8()? != VERSION {
+        return Err(WireError::Unknown.into());
+    }
+    r.take(seal::OVERHEAD + 32)?;
+    r.end()?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- API sessions
+
+/// Context of an API session challenge (spec/api.md, "Sessions"): a random
+/// session secret is key-wrapped to the caller's public key with this
+/// associated data, so only the holder of the private key can use it.
+/// `slot` is the reporter slot or the staff member's slot; `thread` is the
+/// reporter's thread, or all zeros for staff.
+pub fn session_context(thread: Id, slot: &Slot) -> Vec<u8> {
+    aad(b"buzon/api-session/v1", &thread, &slot.encode())
 }
 
 // ---------------------------------------------------------------- staff keys

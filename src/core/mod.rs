@@ -4,6 +4,7 @@
 //! randomness takes the random bytes (or an RNG) as an argument, so that the
 //! fixed vectors in `tests/vectors/` can pin every output byte.
 
+pub mod api;
 pub mod day;
 pub mod envelope;
 pub mod padding;

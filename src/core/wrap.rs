@@ -88,6 +88,16 @@ pub enum WrapError {
     WeakRecipientKey,
 }
 
+/// Whether a key wrap for this public key would be sound: false for the
+/// low-order points whose shared secret is all zeros whatever the other
+/// side's secret (spec/envelope.md, "Key wrap"). A clamped scalar is a
+/// multiple of the cofactor, so any fixed one tells.
+pub fn is_strong(recipient: &RecipientKey) -> bool {
+    StaticSecret::from([1u8; 32])
+        .diffie_hellman(&PublicKey::from(recipient.0))
+        .was_contributory()
+}
+
 /// Wraps `key` for `recipient`, bound to `context`.
 pub fn wrap(
     recipient: &RecipientKey,
