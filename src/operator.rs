@@ -30,7 +30,16 @@ pub enum Command {
         role: String,
         login: String,
         name: String,
+        /// A key made on the member's own device (`buzon advisor keygen`),
+        /// 64 hex digits: no password, API sign-in only (spec/api.md).
+        #[serde(default)]
+        public_key: Option<String>,
     },
+    StaffSetKey {
+        login: String,
+        public_key: String,
+    },
+    ServerKey,
     StaffList {
         entity: String,
     },
@@ -120,6 +129,44 @@ pub async fn run(services: &Services, cmd: Command) -> Result<String, String> {
             role,
             login,
             name,
+            public_key: Some(public_key),
+        } => {
+            let e = entity_named(saadd, &entity)?;
+            let role =
+                Role::from_key(&role).ok_or("role must be coordinator, advisor or entity-admin")?;
+            let public = parse_public_key(&public_key)?;
+            let s = saadd
+                .add_device_staff(e.id, role, &login, &name, public)
+                .await
+                .map_err(err)?;
+            Ok(format!(
+                "staff member created: {} ({}), {}; their key is on their own device: they sign in with `buzon {} … --login {}` (no password, no web pages)",
+                s.display_name,
+                s.login,
+                s.role.key(),
+                s.role.key(),
+                s.login,
+            ))
+        }
+        Command::StaffSetKey { login, public_key } => {
+            let s = saadd.staff_by_login(&login).map_err(err)?;
+            let public = parse_public_key(&public_key)?;
+            saadd.replace_device_key(s.id, public).await.map_err(err)?;
+            Ok(format!(
+                "new device key registered for {}: a coordinator must give them access to their threads again",
+                s.login
+            ))
+        }
+        Command::ServerKey => Ok(format!(
+            "server key (clients pin it with --server-key): {}",
+            saadd.server_key().map_err(err)?
+        )),
+        Command::StaffAdd {
+            entity,
+            role,
+            login,
+            name,
+            public_key: None,
         } => {
             let e = entity_named(saadd, &entity)?;
             let role =
@@ -143,10 +190,15 @@ pub async fn run(services: &Services, cmd: Command) -> Result<String, String> {
                 .iter()
                 .map(|s| {
                     format!(
-                        "{}\t{}\t{}\t{}",
+                        "{}\t{}\t{}\t{}\t{}",
                         s.login,
                         s.role.key(),
                         if s.active { "active" } else { "removed" },
+                        if s.device_key.is_some() {
+                            "device"
+                        } else {
+                            "password"
+                        },
                         s.display_name
                     )
                 })
@@ -335,4 +387,12 @@ pub async fn send(path: &Path, cmd: &Command) -> std::io::Result<Reply> {
     let mut answer = String::new();
     BufReader::new(r).read_line(&mut answer).await?;
     serde_json::from_str(&answer).map_err(std::io::Error::other)
+}
+
+/// A device public key as `buzon advisor keygen` prints it: 64 hex digits.
+fn parse_public_key(text: &str) -> Result<crate::core::wrap::RecipientKey, String> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(text.trim(), &mut out)
+        .map_err(|_| "the public key must be 64 hex digits, as `buzon advisor keygen` prints it")?;
+    Ok(crate::core::wrap::RecipientKey(out))
 }

@@ -40,6 +40,8 @@ enum Noun {
     Serve(serve::ServeArgs),
     /// Create the data directory, ready for entities and staff.
     Init,
+    /// Print the server key clients pin with `--server-key` (spec/api.md).
+    ServerKey,
     /// Manage entities (the public bodies whose servants write in).
     #[command(subcommand)]
     Entity(entity::EntityCmd),
@@ -70,6 +72,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Noun::Serve(args) => serve::run(cli.data, cli.config, args).await,
             Noun::Init => operator(&cli.data, cfg, Command::Init).await,
+            Noun::ServerKey => operator(&cli.data, cfg, Command::ServerKey).await,
             Noun::Entity(cmd) => operator(&cli.data, cfg, cmd.into_command()).await,
             Noun::Staff(cmd) => operator(&cli.data, cfg, cmd.into_command()).await,
             Noun::Token(cmd) => match cmd.into_command() {

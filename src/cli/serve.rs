@@ -165,7 +165,7 @@ pub async fn run(data: PathBuf, config: Option<PathBuf>, args: ServeArgs) -> Res
         state.site_name = Arc::from(name.as_str());
     }
     state.secure_cookies = !config.dangerous_cookies_without_secure;
-    crate::web::spawn_session_sweeper(state.sessions.clone());
+    crate::web::spawn_session_sweeper(state.sessions.clone(), state.api_sessions.clone());
     #[cfg(unix)]
     {
         let sock = data.join("admin.sock");
@@ -179,6 +179,10 @@ pub async fn run(data: PathBuf, config: Option<PathBuf>, args: ServeArgs) -> Res
     let base = format!("http://{listen}");
     println!("buzon is listening on {base}");
     println!("  data directory: {}", data.display());
+    match state.saadd.server_key() {
+        Ok(k) => println!("  server key (command-line clients pin it with --server-key): {k}"),
+        Err(e) => tracing::error!(error = %e, "the server's signing key cannot be read"),
+    }
     if args.demo {
         println!("  reporter pages: {base}/   (demo entity: {base}/e/{DEMO_SLUG})");
         println!("  staff sign-in:  {base}/staff/login");

@@ -22,6 +22,19 @@ pub enum StaffCmd {
         /// Name shown to reporters and colleagues, e.g. "Coordinación de Ética".
         #[arg(long)]
         name: String,
+        /// The public key from `buzon advisor keygen` (64 hex digits): the
+        /// private key stays on the member's own machine, no password is
+        /// made, and they sign in only with the command line.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
+    /// Register a new device key for a member who lost theirs. Their
+    /// threads must be granted to them again.
+    SetKey {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        public_key: String,
     },
     /// List an entity's staff.
     List {
@@ -49,12 +62,15 @@ impl StaffCmd {
                 role,
                 login,
                 name,
+                public_key,
             } => Command::StaffAdd {
                 entity,
                 role,
                 login,
                 name,
+                public_key,
             },
+            StaffCmd::SetKey { login, public_key } => Command::StaffSetKey { login, public_key },
             StaffCmd::List { entity } => Command::StaffList { entity },
             StaffCmd::Remove { login } => Command::StaffRemove { login },
             StaffCmd::ResetPassword { login } => Command::StaffResetPassword { login },

@@ -11,7 +11,7 @@ use super::records::{EntityRecord, RECORD_VERSION, Role, StaffRecord};
 use super::threads::StaffLogin;
 use super::{Saadd, SaaddError};
 use crate::core::envelope::{self, Id, Slot, StaffKeyRecord};
-use crate::core::wrap::RecipientSecret;
+use crate::core::wrap::{RecipientKey, RecipientSecret};
 use crate::store::{Batch, Table};
 
 /// Longest login name, display name or entity field.
@@ -19,6 +19,23 @@ const MAX_FIELD: usize = 200;
 
 /// Words in a generated password (6 words of the accent-free part of the list).
 const PASSWORD_WORDS: usize = 6;
+
+/// A staff member's current public key, wherever the private key lives.
+pub(super) fn staff_public(s: &StaffRecord) -> Result<RecipientKey, SaaddError> {
+    match s.device_key {
+        Some(k) => Ok(k),
+        None => Ok(staff_key_record(s)?.public),
+    }
+}
+
+/// How a staff member reads (spec/api.md, "Entity keys").
+pub fn reads(s: &StaffRecord) -> crate::core::api::Reads {
+    if s.device_key.is_some() {
+        crate::core::api::Reads::Device
+    } else {
+        crate::core::api::Reads::Server
+    }
+}
 
 pub(super) fn staff_key_record(s: &StaffRecord) -> Result<StaffKeyRecord, SaaddError> {
     let bytes = hex::decode(&s.key).map_err(|_| SaaddError::Corrupt("staff key"))?;
@@ -152,7 +169,7 @@ impl Saadd {
     /// through the admin socket) or a password change the record has a new
     /// key, and a session still holding the old one must end.
     pub fn holds_current_key(&self, staff: &StaffRecord, secret: &RecipientSecret) -> bool {
-        staff.active && staff_key_record(staff).is_ok_and(|k| k.public == secret.public())
+        staff.active && staff_public(staff).is_ok_and(|k| k == secret.public())
     }
 
     /// A generated password: six list words joined by hyphens, drawn only
@@ -195,6 +212,88 @@ impl Saadd {
         ))
     }
 
+    /// Adds a staff member whose private key was made on their own device
+    /// (`buzon advisor keygen`): only the public key is stored, and they
+    /// sign in only through the API (spec/api.md).
+    pub async fn add_device_staff(
+        &self,
+        entity: Id,
+        role: Role,
+        login: &str,
+        display_name: &str,
+        public: RecipientKey,
+    ) -> Result<StaffRecord, SaaddError> {
+        self.entity(entity)?;
+        if role == Role::EntityAdmin {
+            // Entity admins manage staff on the pages, with a password.
+            return Err(SaaddError::Invalid(
+                "role (a device key is for coordinators and advisors)",
+            ));
+        }
+        if !crate::core::wrap::is_strong(&public) {
+            return Err(SaaddError::Invalid("public key"));
+        }
+        let login = field(login, "login")?.to_lowercase();
+        let display_name = field(display_name, "display name")?;
+        let _w = self.writes.lock().await;
+        if self
+            .store
+            .get(Table::StaffLogin, login.as_bytes())?
+            .is_some()
+        {
+            return Err(SaaddError::Taken);
+        }
+        let record = StaffRecord {
+            v: RECORD_VERSION,
+            id: Id(self.random()),
+            entity,
+            role,
+            login,
+            display_name,
+            key: String::new(),
+            device_key: Some(public),
+            active: true,
+            must_change_password: false,
+        };
+        let mut b = Batch::new();
+        b.put(Table::Staff, record.id.0, Self::json(&record));
+        b.put(
+            Table::StaffLogin,
+            record.login.as_bytes(),
+            record.id.0.to_vec(),
+        );
+        self.store.apply(b)?;
+        self.store.flush()?;
+        Ok(record)
+    }
+
+    /// Registers a new device key for a member who lost theirs (or moved
+    /// to a new machine): like a password reset, the old key's wraps go at
+    /// once and a coordinator must grant the threads again.
+    pub async fn replace_device_key(
+        &self,
+        staff: Id,
+        public: RecipientKey,
+    ) -> Result<(), SaaddError> {
+        if !crate::core::wrap::is_strong(&public) {
+            return Err(SaaddError::Invalid("public key"));
+        }
+        let _w = self.writes.lock().await;
+        let mut record = self.staff(staff)?;
+        if !record.active {
+            return Err(SaaddError::NotFound);
+        }
+        record.key = String::new();
+        record.device_key = Some(public);
+        record.must_change_password = false;
+        let mut b = Batch::new();
+        self.revoke_everywhere(staff, &mut b, false)?;
+        b.put(Table::Staff, staff.0, Self::json(&record));
+        self.store.apply(b)?;
+        self.store.flush()?;
+        Ok(())
+    }
+
     /// Adds a staff member with a new key pair. With no password given, one
     /// is generated and returned; the person must change it at first login.
     pub async fn add_staff(
@@ -235,6 +334,7 @@ impl Saadd {
             login,
             display_name,
             key: hex::encode(key.encode()),
+            device_key: None,
             active: true,
             must_change_password: generated,
         };
@@ -249,7 +349,12 @@ impl Saadd {
     /// Checks a login and unseals the private key. An unknown login does
     /// the same Argon2id work as a known one and fails the same way.
     pub async fn staff_login(&self, login: &str, password: &str) -> Result<StaffLogin, SaaddError> {
-        let found = self.staff_by_login(login).ok().filter(|s| s.active);
+        // A member whose key is on their device has no password here: they
+        // fail exactly like an unknown login (spec/api.md, "Sessions").
+        let found = self
+            .staff_by_login(login)
+            .ok()
+            .filter(|s| s.active && s.device_key.is_none());
         let (record, key) = match &found {
             Some(s) => (Some(s.clone()), Some(staff_key_record(s)?)),
             None => (None, None),
@@ -300,6 +405,9 @@ impl Saadd {
         let mut record = self.staff(staff)?;
         if !record.active {
             return Err(SaaddError::NotFound);
+        }
+        if record.device_key.is_some() {
+            return Err(SaaddError::Forbidden);
         }
         let slot = Slot::Staff(staff);
         let mut b = Batch::new();
@@ -387,6 +495,10 @@ impl Saadd {
         let mut record = self.staff(staff)?;
         if !record.active {
             return Err(SaaddError::NotFound);
+        }
+        if record.device_key.is_some() {
+            // No password to reset: a new device key is registered instead.
+            return Err(SaaddError::Forbidden);
         }
         record.key = hex::encode(key.encode());
         record.must_change_password = true;

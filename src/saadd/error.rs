@@ -39,6 +39,19 @@ pub enum SaaddError {
     WeakPassword,
     /// A slug or login name already exists.
     Taken,
+    /// The thread is for readers on their own device only, and this staff
+    /// member reads through the server.
+    DeviceOnly,
+    /// A record or field a client sent has the wrong shape, place or
+    /// epoch (spec/api.md, "What the server checks"); names the field.
+    Malformed(&'static str),
+    /// A client-sealed record carries a day other than today or yesterday.
+    WrongDay,
+    /// The thread changed since the caller read it (a message was added,
+    /// the key rotated, a reader left): read again and retry.
+    Stale,
+    /// Someone lost access: the caller must rotate the key before writing.
+    RotationDue,
     /// A field was invalid (which one is named for operators, never user data).
     Invalid(&'static str),
     /// A stored record could not be read: corruption or a bug.
@@ -52,6 +65,11 @@ impl fmt::Display for SaaddError {
         match self {
             SaaddError::NotFound => f.write_str("not found"),
             SaaddError::NoReader => f.write_str("no reader would remain"),
+            SaaddError::Malformed(what) => write!(f, "malformed {what}"),
+            SaaddError::WrongDay => f.write_str("wrong day"),
+            SaaddError::Stale => f.write_str("the thread changed meanwhile"),
+            SaaddError::RotationDue => f.write_str("the key must rotate first"),
+            SaaddError::DeviceOnly => f.write_str("the thread is for device-only readers"),
             SaaddError::EmptyMessage => f.write_str("empty message"),
             SaaddError::MessageTooLong { limit } => {
                 write!(f, "message longer than {limit} characters")

@@ -7,6 +7,7 @@
 //! wrap gets [`SaaddError::NotFound`], whatever the checks above it say.
 
 pub mod admin;
+pub mod api;
 mod error;
 mod kdf;
 mod records;

@@ -66,8 +66,14 @@ pub struct StaffRecord {
     pub login: String,
     /// How the person is shown to reporters and colleagues.
     pub display_name: String,
-    /// The staff key record (spec/envelope.md), hex.
+    /// The staff key record (spec/envelope.md), hex. Empty for a member
+    /// whose key lives only on their own device.
     pub key: String,
+    /// The public key of a member whose private key never reaches the
+    /// server (registered with `buzon staff add --public-key`; spec/api.md).
+    /// Such a member signs in only through the API, never with a password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_key: Option<RecipientKey>,
     pub active: bool,
     /// Set for passwords handed over by someone else (first login, reset).
     pub must_change_password: bool,
@@ -114,6 +120,10 @@ pub struct ThreadRecord {
     pub messages: u32,
     /// Number of attachments.
     pub attachments: u32,
+    /// Only staff who read on their own device may hold a wrap (spec/api.md,
+    /// "Device-only threads"). Absent in records written before it existed.
+    #[serde(default)]
+    pub device_only: bool,
 }
 
 impl std::fmt::Debug for ThreadRecord {

@@ -307,7 +307,7 @@ impl Saadd {
         if !s.active {
             return Ok(None);
         }
-        Ok(Some(super::admin::staff_key_record(&s)?.public))
+        Ok(Some(super::admin::staff_public(&s)?))
     }
 
     fn wrap_random(&self) -> WrapRandom {
@@ -457,6 +457,7 @@ impl Saadd {
             receipt_index: index,
             messages: 1,
             attachments: attachments.len() as u32,
+            device_only: false,
         };
         let mut b = Batch::new();
         b.put(Table::Vault, thread.0, sk.expose().to_vec());
@@ -470,7 +471,7 @@ impl Saadd {
             &new.tk,
         )?;
         for s in &shown {
-            let public = super::admin::staff_key_record(s)?.public;
+            let public = super::admin::staff_public(s)?;
             self.put_wrap(&mut b, &sk, thread, Slot::Staff(s.id), 0, &public, &new.tk)?;
         }
         let body = MessageBody {
@@ -910,9 +911,12 @@ impl Saadd {
         if !allowed(&mut record, target.id) {
             return Err(SaaddError::Forbidden);
         }
+        if record.device_only && target.device_key.is_none() {
+            return Err(SaaddError::DeviceOnly);
+        }
         let mut b = Batch::new();
         let keys = self.rotate_if_due(&mut record, keys, &mut b)?;
-        let public = super::admin::staff_key_record(&target)?.public;
+        let public = super::admin::staff_public(&target)?;
         let sk = self.storage_key(thread)?;
         self.put_wrap(
             &mut b,
@@ -985,11 +989,14 @@ impl Saadd {
         if allowed.is_empty() {
             return Err(SaaddError::NoReader);
         }
+        if record.device_only && allowed.iter().any(|c| c.device_key.is_none()) {
+            return Err(SaaddError::DeviceOnly);
+        }
         let mut b = Batch::new();
         let keys = self.rotate_if_due(&mut record, keys, &mut b)?;
         let sk = self.storage_key(thread)?;
         for c in &allowed {
-            let public = super::admin::staff_key_record(c)?.public;
+            let public = super::admin::staff_public(c)?;
             self.put_wrap(
                 &mut b,
                 &sk,

@@ -102,6 +102,10 @@ impl From<SaaddError> for WebError {
             E::WrongLogin => (StatusCode::UNAUTHORIZED, "err-wrong-login", None),
             E::Busy => (StatusCode::TOO_MANY_REQUESTS, "err-busy", None),
             E::Forbidden => (StatusCode::FORBIDDEN, "err-forbidden", None),
+            E::DeviceOnly => (StatusCode::FORBIDDEN, "err-device-only", None),
+            // Only the API meets these; its own mapping is in web/api.rs.
+            E::Malformed(_) | E::WrongDay => (StatusCode::BAD_REQUEST, "err-invalid", None),
+            E::Stale | E::RotationDue => (StatusCode::CONFLICT, "err-forbidden", None),
             E::BadStatusChange => (StatusCode::BAD_REQUEST, "err-bad-status", None),
             E::WeakPassword => (StatusCode::BAD_REQUEST, "err-weak-password", None),
             E::Taken => (StatusCode::CONFLICT, "err-taken", None),

@@ -7,6 +7,7 @@
 // would only add an allocation.
 #![allow(clippy::result_large_err)]
 
+pub mod api;
 mod download;
 mod error;
 mod form;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub new_threads_per_hour: u32,
     pub open_limiter: Arc<tokens::OpenLimiter>,
     pub sessions: Arc<Sessions>,
+    /// API sessions (spec/api.md, "Sessions"), in memory only.
+    pub api_sessions: Arc<api::ApiSessions>,
     pub drafts: Arc<session::Drafts>,
     pub i18n: Arc<I18n>,
     pub entropy: Arc<dyn Entropy>,
@@ -66,6 +69,7 @@ impl AppState {
             new_threads_per_hour: 60,
             open_limiter: Arc::new(tokens::OpenLimiter::default()),
             sessions: Arc::new(Sessions::new(SessionLimits::default())),
+            api_sessions: Arc::new(api::ApiSessions::default()),
             // Long enough to copy ten words by hand and confirm one.
             drafts: Arc::new(session::Drafts::new(Duration::from_secs(60 * 60), 20_000)),
             i18n: Arc::new(I18n::load()?),
@@ -282,6 +286,28 @@ pub fn router(state: AppState) -> Router {
             get(tokens::challenge),
         )
         .route("/api/v1/token-request", post(tokens::token_request))
+        .route("/api/v1/entities", get(api::entities))
+        .route("/api/v1/sessions/reporter", post(api::reporter_session))
+        .route("/api/v1/sessions/staff", post(api::staff_session))
+        .route("/api/v1/sessions", axum::routing::delete(api::end_session))
+        .route(
+            "/api/v1/threads",
+            post(api::create_thread).layer(upload.clone()),
+        )
+        .route("/api/v1/threads/{id}", get(api::thread))
+        .route(
+            "/api/v1/threads/{id}/messages",
+            post(api::post_message).layer(upload.clone()),
+        )
+        .route(
+            "/api/v1/threads/{id}/attachments/{att}/chunks/{index}",
+            get(api::chunk),
+        )
+        .route("/api/v1/threads/{id}/rotate", post(api::rotate))
+        .route("/api/v1/threads/{id}/assign", post(api::assign))
+        .route("/api/v1/threads/{id}/unassign", post(api::unassign))
+        .route("/api/v1/threads/{id}/status", post(api::status))
+        .route("/api/v1/staff/threads", get(api::staff_threads))
         .route("/favicon.ico", get(favicon))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -298,13 +324,14 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Drops expired sessions every minute.
-pub fn spawn_session_sweeper(sessions: Arc<Sessions>) {
+/// Drops expired sessions (pages and API) every minute.
+pub fn spawn_session_sweeper(sessions: Arc<Sessions>, api_sessions: Arc<api::ApiSessions>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
             sessions.sweep(Instant::now());
+            api_sessions.sweep(Instant::now());
         }
     });
 }

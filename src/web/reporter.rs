@@ -399,13 +399,13 @@ pub async fn submit(
 }
 
 /// What let a submission through.
-enum Gate {
+pub(super) enum Gate {
     Token(crate::tokens::Spend),
     Open,
 }
 
 impl Gate {
-    fn give_back(self, st: &AppState, entity: Id) {
+    pub(super) fn give_back(self, st: &AppState, entity: Id) {
         match self {
             Gate::Token(spend) => {
                 if let Err(e) = st.tokens.refund(spend) {
@@ -417,15 +417,15 @@ impl Gate {
     }
 
     /// The submission is stored (and flushed): the token stays spent.
-    fn settled(self) {}
+    pub(super) fn settled(self) {}
 }
 
-struct Refusal {
-    error: WebError,
-    challenge: Option<axum::http::HeaderValue>,
+pub(super) struct Refusal {
+    pub(super) error: WebError,
+    pub(super) challenge: Option<axum::http::HeaderValue>,
 }
 
-async fn pass_gate(
+pub(super) async fn pass_gate(
     st: &AppState,
     entity: &EntityRecord,
     headers: &axum::http::HeaderMap,

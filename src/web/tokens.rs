@@ -55,6 +55,28 @@ pub const API_ERROR_CODES: &[&str] = &[
     "not_found",
     "method",
     "too_large",
+    // spec/api.md
+    "session",
+    "receipt_unknown",
+    "no_reader",
+    "attachment_too_large",
+    "too_many_attachments",
+    "thread_full",
+    "busy",
+    "forbidden",
+    "device_only",
+    "bad_status",
+    "taken",
+    "malformed",
+    "wrong_day",
+    "stale",
+    "rotation_due",
+    "token_missing",
+    "token_malformed",
+    "token_wrong_entity",
+    "token_expired",
+    "token_spent",
+    "new_threads_busy",
 ];
 
 /// A JSON error: a stable code and a sentence in the reader's language.

@@ -1,0 +1,744 @@
+//! The JSON API for clients that seal and open on their own machine
+//! (spec/api.md). Sessions are proofs of key possession: a session secret
+//! wrapped to the caller's public key. Errors are JSON with a stable code
+//! and a translated sentence; nothing here sees a plaintext or a key.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::reporter::{Gate, pass_gate};
+use super::tokens::api_error;
+use super::{AppState, Ctx};
+use crate::core::api::{
+    AssignIn, Created, MessageIn, NewThreadIn, ReporterSessionRequest, RotationIn,
+    SessionChallenge, SignedDocument, StaffSessionRequest, StatusIn, ThreadList, ThreadSummary,
+    UnassignIn, b64, unb64,
+};
+use crate::core::envelope::{self, Id, Slot};
+use crate::core::secret::Key32;
+use crate::core::status::Status;
+use crate::core::wrap::{self, RecipientSecret};
+use crate::saadd::SaaddError;
+use crate::saadd::api::{Caller, Upload, kind_key};
+
+/// How long an API session lives.
+pub const SESSION_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// Most API sessions held at once.
+const MAX_SESSIONS: usize = 20_000;
+
+/// Largest JSON part of a multipart request (a 256 KiB message record in
+/// base64 and five attachment records).
+const JSON_PART: usize = 512 * 1024;
+
+/// Largest chunk record: version, epoch, nonce, a 64 KiB frame, tag.
+const CHUNK_RECORD: usize = 5 + 24 + 65_536 + 16;
+
+struct ApiSession {
+    caller: Caller,
+    /// The reporter's thread; `None` for staff.
+    thread: Option<Id>,
+    expires: Instant,
+}
+
+/// Sessions by `BLAKE3(secret)`, in memory only.
+#[derive(Default)]
+pub struct ApiSessions {
+    map: Mutex<HashMap<[u8; 32], ApiSession>>,
+}
+
+impl ApiSessions {
+    fn insert(&self, secret: &Key32, caller: Caller, thread: Option<Id>, now: Instant) -> bool {
+        let Ok(mut map) = self.map.lock() else {
+            return false;
+        };
+        if map.len() >= MAX_SESSIONS {
+            map.retain(|_, s| s.expires > now);
+        }
+        if map.len() >= MAX_SESSIONS {
+            return false;
+        }
+        map.insert(
+            *blake3::hash(secret.expose()).as_bytes(),
+            ApiSession {
+                caller,
+                thread,
+                expires: now + SESSION_TTL,
+            },
+        );
+        true
+    }
+
+    fn get(&self, secret: &[u8], now: Instant) -> Option<(Caller, Option<Id>)> {
+        let map = self.map.lock().ok()?;
+        let s = map.get(blake3::hash(secret).as_bytes())?;
+        (s.expires > now).then_some((s.caller, s.thread))
+    }
+
+    fn remove(&self, secret: &[u8]) {
+        if let Ok(mut map) = self.map.lock() {
+            map.remove(blake3::hash(secret).as_bytes());
+        }
+    }
+
+    /// Drops expired sessions.
+    pub fn sweep(&self, now: Instant) {
+        if let Ok(mut map) = self.map.lock() {
+            map.retain(|_, s| s.expires > now);
+        }
+    }
+}
+
+// ---------------------------------------------------------------- answers
+
+fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
+    let body = serde_json::to_vec(value).unwrap_or_default();
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A service error as a JSON error (spec/api.md, "Errors").
+fn refuse(st: &AppState, ctx: &Ctx, e: SaaddError) -> Response {
+    use SaaddError as E;
+    let (status, code) = match e {
+        E::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+        E::WrongReceipt => (StatusCode::NOT_FOUND, "receipt_unknown"),
+        E::NoReader => (StatusCode::BAD_REQUEST, "no_reader"),
+        E::AttachmentTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "attachment_too_large"),
+        E::TooManyAttachments { .. } => (StatusCode::BAD_REQUEST, "too_many_attachments"),
+        E::ThreadFull { .. } => (StatusCode::CONFLICT, "thread_full"),
+        E::Busy => (StatusCode::TOO_MANY_REQUESTS, "busy"),
+        E::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+        E::DeviceOnly => (StatusCode::FORBIDDEN, "device_only"),
+        E::BadStatusChange => (StatusCode::CONFLICT, "bad_status"),
+        E::Taken => (StatusCode::CONFLICT, "taken"),
+        E::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed"),
+        E::WrongDay => (StatusCode::BAD_REQUEST, "wrong_day"),
+        E::Stale => (StatusCode::CONFLICT, "stale"),
+        E::RotationDue => (StatusCode::CONFLICT, "rotation_due"),
+        E::Corrupt(what) => {
+            tracing::error!(what, "unreadable stored record");
+            (StatusCode::INTERNAL_SERVER_ERROR, "unavailable")
+        }
+        E::Store(err) => {
+            tracing::error!(error = %err, "storage failure");
+            (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        }
+        E::EmptyMessage
+        | E::MessageTooLong { .. }
+        | E::NulInMessage
+        | E::NotText
+        | E::WrongLogin
+        | E::WeakPassword
+        | E::Invalid(_) => (StatusCode::BAD_REQUEST, "request_malformed"),
+    };
+    api_error(st, ctx, status, code)
+}
+
+fn read_json<T: DeserializeOwned>(
+    st: &AppState,
+    ctx: &Ctx,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, Response> {
+    let body = body.map_err(|rej| {
+        let code = if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            "too_large"
+        } else {
+            "request_malformed"
+        };
+        api_error(st, ctx, rej.status(), code)
+    })?;
+    serde_json::from_slice(&body)
+        .map_err(|_| api_error(st, ctx, StatusCode::BAD_REQUEST, "request_malformed"))
+}
+
+/// The caller of a request, from its bearer secret.
+fn caller(st: &AppState, ctx: &Ctx, headers: &HeaderMap) -> Result<(Caller, Option<Id>), Response> {
+    let unauthorised = || api_error(st, ctx, StatusCode::UNAUTHORIZED, "session");
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(unauthorised)?;
+    let token = value
+        .get(..7)
+        .filter(|p| p.eq_ignore_ascii_case("Bearer "))
+        .and_then(|_| value.get(7..))
+        .and_then(|t| unb64(t.trim()))
+        .ok_or_else(unauthorised)?;
+    st.api_sessions
+        .get(&token, Instant::now())
+        .ok_or_else(unauthorised)
+}
+
+/// The caller, who must be the reporter of `thread` or a staff member.
+fn caller_for(
+    st: &AppState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    thread: Id,
+) -> Result<Caller, Response> {
+    let (c, own) = caller(st, ctx, headers)?;
+    match own {
+        Some(t) if t != thread => Err(refuse(st, ctx, SaaddError::NotFound)),
+        _ => Ok(c),
+    }
+}
+
+fn id(st: &AppState, ctx: &Ctx, text: &str) -> Result<Id, Response> {
+    Id::from_hex(text).ok_or_else(|| refuse(st, ctx, SaaddError::NotFound))
+}
+
+// ---------------------------------------------------------------- entities
+
+/// `GET /api/v1/entities`: the signed entity document.
+pub async fn entities(State(st): State<AppState>, ctx: Ctx) -> Response {
+    let signed = (|| {
+        let tokens = st.tokens.clone();
+        let doc = st.saadd.entity_document(&|id| {
+            use crate::core::tokens::{Policy, Scope};
+            // A policy that cannot be read is shown as `token`: clients
+            // then ask for a pass rather than be refused later.
+            match tokens.policy(&Scope::Entity(id)) {
+                Ok(Policy::Open) => "open".to_owned(),
+                _ => "token".to_owned(),
+            }
+        })?;
+        let document = serde_json::to_vec(&doc).map_err(|_| SaaddError::Corrupt("document"))?;
+        let seed = st.saadd.signing_seed()?;
+        let signature = crate::core::api::sign_document(seed.expose(), &document)
+            .ok_or(SaaddError::Corrupt("signing key"))?;
+        Ok::<_, SaaddError>(SignedDocument {
+            document: b64(&document),
+            signature: b64(&signature),
+            server_key: st.saadd.server_key()?,
+        })
+    })();
+    match signed {
+        Ok(s) => json(StatusCode::OK, &s),
+        Err(e) => refuse(&st, &ctx, e),
+    }
+}
+
+// ---------------------------------------------------------------- sessions
+
+/// Wraps a fresh session secret to `public` and records the session.
+fn challenge(
+    st: &AppState,
+    ctx: &Ctx,
+    caller: Option<Caller>,
+    public: &crate::core::wrap::RecipientKey,
+    context: &[u8],
+    thread: Option<Id>,
+) -> Result<String, Response> {
+    let secret = Key32::from_bytes(st.random());
+    let wrapped = wrap::wrap(public, st.random(), st.random(), context, &secret)
+        .map_err(|_| refuse(st, ctx, SaaddError::NotFound))?;
+    if let Some(c) = caller
+        && !st.api_sessions.insert(&secret, c, thread, Instant::now())
+    {
+        return Err(refuse(st, ctx, SaaddError::Busy));
+    }
+    Ok(b64(&wrapped))
+}
+
+/// `POST /api/v1/sessions/reporter`.
+pub async fn reporter_session(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let run = || -> Result<Response, Response> {
+        let req: ReporterSessionRequest = read_json(&st, &ctx, body)?;
+        let lookup: [u8; 32] = unb64(&req.lookup)
+            .and_then(|v| v.try_into().ok())
+            .ok_or_else(|| api_error(&st, &ctx, StatusCode::BAD_REQUEST, "request_malformed"))?;
+        let record = st
+            .saadd
+            .thread_by_lookup(lookup)
+            .map_err(|e| refuse(&st, &ctx, e))?;
+        let caller = Caller {
+            slot: Slot::Reporter,
+            public: record.reporter_key,
+        };
+        let context = envelope::session_context(record.id, &Slot::Reporter);
+        let ch = challenge(
+            &st,
+            &ctx,
+            Some(caller),
+            &record.reporter_key,
+            &context,
+            Some(record.id),
+        )?;
+        Ok(json(
+            StatusCode::OK,
+            &SessionChallenge {
+                thread: Some(record.id),
+                staff: None,
+                challenge: ch,
+            },
+        ))
+    };
+    run().unwrap_or_else(|r| r)
+}
+
+/// `POST /api/v1/sessions/staff`. An unknown, removed or password login
+/// gets a challenge nobody can open, indistinguishable from a real one.
+pub async fn staff_session(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let run = || -> Result<Response, Response> {
+        let req: StaffSessionRequest = read_json(&st, &ctx, body)?;
+        let (staff, public, caller) = match st.saadd.device_staff(&req.login) {
+            Some(s) => {
+                let public = s
+                    .device_key
+                    .unwrap_or(crate::core::wrap::RecipientKey([0; 32]));
+                let caller = Caller {
+                    slot: Slot::Staff(s.id),
+                    public,
+                };
+                (s.id, public, Some(caller))
+            }
+            None => {
+                let nobody = RecipientSecret::from_bytes(st.random());
+                (Id(st.random()), nobody.public(), None)
+            }
+        };
+        let context = envelope::session_context(Id([0; 16]), &Slot::Staff(staff));
+        let ch = challenge(&st, &ctx, caller, &public, &context, None)?;
+        Ok(json(
+            StatusCode::OK,
+            &SessionChallenge {
+                thread: None,
+                staff: Some(staff),
+                challenge: ch,
+            },
+        ))
+    };
+    run().unwrap_or_else(|r| r)
+}
+
+/// `DELETE /api/v1/sessions`: ends the caller's session.
+pub async fn end_session(State(st): State<AppState>, ctx: Ctx, headers: HeaderMap) -> Response {
+    if let Err(r) = caller(&st, &ctx, &headers) {
+        return r;
+    }
+    if let Some(t) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.get(7..))
+        .and_then(|t| unb64(t.trim()))
+    {
+        st.api_sessions.remove(&t);
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+// ---------------------------------------------------------------- reading
+
+/// `GET /api/v1/threads/{id}`.
+pub async fn thread(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(tid): Path<String>,
+) -> Response {
+    let run = || -> Result<Response, Response> {
+        let thread = id(&st, &ctx, &tid)?;
+        let c = caller_for(&st, &ctx, &headers, thread)?;
+        let out = st
+            .saadd
+            .api_thread(thread, &c)
+            .map_err(|e| refuse(&st, &ctx, e))?;
+        Ok(json(StatusCode::OK, &out))
+    };
+    run().unwrap_or_else(|r| r)
+}
+
+/// `GET /api/v1/threads/{id}/attachments/{att}/chunks/{index}`.
+pub async fn chunk(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path((tid, aid, index)): Path<(String, String, String)>,
+) -> Response {
+    let run = || -> Result<Response, Response> {
+        let thread = id(&st, &ctx, &tid)?;
+        let att = id(&st, &ctx, &aid)?;
+        let index: u32 = index
+            .parse()
+            .map_err(|_| refuse(&st, &ctx, SaaddError::NotFound))?;
+        let c = caller_for(&st, &ctx, &headers, thread)?;
+        let bytes = st
+            .saadd
+            .api_chunk(thread, att, index, &c)
+            .map_err(|e| refuse(&st, &ctx, e))?;
+        Ok((
+            [
+                (header::CONTENT_TYPE, "application/octet-stream"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            bytes,
+        )
+            .into_response())
+    };
+    run().unwrap_or_else(|r| r)
+}
+
+/// `GET /api/v1/staff/threads`.
+pub async fn staff_threads(State(st): State<AppState>, ctx: Ctx, headers: HeaderMap) -> Response {
+    let run = || -> Result<Response, Response> {
+        let (c, _) = caller(&st, &ctx, &headers)?;
+        let Slot::Staff(staff) = c.slot else {
+            return Err(refuse(&st, &ctx, SaaddError::Forbidden));
+        };
+        if !st.saadd.staff_key_current(staff, &c.public) {
+            return Err(api_error(&st, &ctx, StatusCode::UNAUTHORIZED, "session"));
+        }
+        let threads = st
+            .saadd
+            .api_threads_for(staff)
+            .map_err(|e| refuse(&st, &ctx, e))?
+            .into_iter()
+            .map(|t| ThreadSummary {
+                id: t.id,
+                kind: kind_key(t.kind).to_owned(),
+                status: t.status.key().to_owned(),
+                created: t.created,
+                activity: t.activity,
+                epoch: t.epoch,
+                messages: t.messages,
+                rotate: t.rotate,
+                device_only: t.device_only,
+            })
+            .collect();
+        Ok(json(StatusCode::OK, &ThreadList { threads }))
+    };
+    run().unwrap_or_else(|r| r)
+}
+
+// ---------------------------------------------------------------- uploads
+
+/// Reads one whole multipart field, up to `cap` bytes.
+async fn field_bytes(
+    st: &AppState,
+    ctx: &Ctx,
+    field: &mut axum::extract::multipart::Field<'_>,
+    cap: usize,
+) -> Result<Vec<u8>, Response> {
+    let mut buf = Vec::new();
+    loop {
+        match field.chunk().await {
+            Ok(Some(c)) => {
+                if buf.len() + c.len() > cap {
+                    return Err(api_error(
+                        st,
+                        ctx,
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "too_large",
+                    ));
+                }
+                buf.extend_from_slice(&c);
+            }
+            Ok(None) => return Ok(buf),
+            Err(_) => {
+                return Err(api_error(
+                    st,
+                    ctx,
+                    StatusCode::BAD_REQUEST,
+                    "request_malformed",
+                ));
+            }
+        }
+    }
+}
+
+/// The JSON part that must come first.
+async fn first_part<T: DeserializeOwned>(
+    st: &AppState,
+    ctx: &Ctx,
+    form: &mut Multipart,
+    name: &str,
+) -> Result<T, Response> {
+    let bad = || api_error(st, ctx, StatusCode::BAD_REQUEST, "request_malformed");
+    let mut field = form
+        .next_field()
+        .await
+        .map_err(|_| bad())?
+        .ok_or_else(bad)?;
+    if field.name() != Some(name) {
+        return Err(bad());
+    }
+    let bytes = field_bytes(st, ctx, &mut field, JSON_PART).await?;
+    serde_json::from_slice(&bytes).map_err(|_| bad())
+}
+
+/// Stores every `chunk:<att>:<index>` part that follows.
+async fn receive_chunks(
+    st: &AppState,
+    ctx: &Ctx,
+    form: &mut Multipart,
+    upload: &mut Upload,
+) -> Result<(), Response> {
+    let bad = || api_error(st, ctx, StatusCode::BAD_REQUEST, "request_malformed");
+    while let Some(mut field) = form.next_field().await.map_err(|_| bad())? {
+        let (att, index) = field
+            .name()
+            .and_then(|n| n.strip_prefix("chunk:"))
+            .and_then(|n| n.split_once(':'))
+            .and_then(|(a, i)| Some((Id::from_hex(a)?, i.parse::<u32>().ok()?)))
+            .ok_or_else(bad)?;
+        let bytes = field_bytes(st, ctx, &mut field, CHUNK_RECORD).await?;
+        st.saadd
+            .api_store_chunk(upload, att, index, &bytes)
+            .map_err(|e| refuse(st, ctx, e))?;
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/threads`: a thread sealed on the reporter's machine.
+pub async fn create_thread(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let Ok(mut form) = form else {
+        return api_error(&st, &ctx, StatusCode::BAD_REQUEST, "wrong_content_type");
+    };
+    let new: NewThreadIn = match first_part(&st, &ctx, &mut form, "thread").await {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    let mut plan = match st.saadd.api_plan_thread(&new) {
+        Ok(p) => p,
+        Err(e) => return refuse(&st, &ctx, e),
+    };
+    let entity = match st.saadd.entity(plan.entity()) {
+        Ok(e) => e,
+        Err(e) => return refuse(&st, &ctx, e),
+    };
+    let gate: Gate = match pass_gate(&st, &entity, &headers, None).await {
+        Ok(g) => g,
+        Err(refusal) => {
+            let code = refusal
+                .error
+                .key
+                .strip_prefix("err-")
+                .unwrap_or("busy")
+                .replace('-', "_");
+            let mut r = api_error(&st, &ctx, refusal.error.status, &code);
+            if let Some(ch) = refusal.challenge {
+                r.headers_mut().insert(header::WWW_AUTHENTICATE, ch);
+            }
+            return r;
+        }
+    };
+    if let Err(r) = receive_chunks(&st, &ctx, &mut form, &mut plan.upload).await {
+        let _ = st.saadd.api_discard(&plan.upload);
+        gate.give_back(&st, entity.id);
+        return r;
+    }
+    let ids = plan.upload.attachment_ids();
+    match st.saadd.api_create(plan).await {
+        Ok(thread) => {
+            gate.settled();
+            json(
+                StatusCode::CREATED,
+                &Created {
+                    thread: Some(thread),
+                    seq: None,
+                },
+            )
+        }
+        Err(e) => {
+            let _ = st.saadd.discard_ids(new.id, &ids);
+            if !matches!(e, SaaddError::Store(_)) {
+                gate.give_back(&st, entity.id);
+            }
+            refuse(&st, &ctx, e)
+        }
+    }
+}
+
+/// `POST /api/v1/threads/{id}/messages`.
+pub async fn post_message(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(tid): Path<String>,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let thread = match id(&st, &ctx, &tid) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let c = match caller_for(&st, &ctx, &headers, thread) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let Ok(mut form) = form else {
+        return api_error(&st, &ctx, StatusCode::BAD_REQUEST, "wrong_content_type");
+    };
+    let msg: MessageIn = match first_part(&st, &ctx, &mut form, "message").await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let mut plan = match st.saadd.api_plan_post(thread, &c, &msg) {
+        Ok(p) => p,
+        Err(e) => return refuse(&st, &ctx, e),
+    };
+    if let Err(r) = receive_chunks(&st, &ctx, &mut form, &mut plan.upload).await {
+        let _ = st.saadd.api_discard(&plan.upload);
+        return r;
+    }
+    let ids = plan.upload.attachment_ids();
+    match st.saadd.api_post(plan).await {
+        Ok(seq) => json(
+            StatusCode::CREATED,
+            &Created {
+                thread: None,
+                seq: Some(seq),
+            },
+        ),
+        Err(e) => {
+            let _ = st.saadd.discard_ids(thread, &ids);
+            refuse(&st, &ctx, e)
+        }
+    }
+}
+
+// ---------------------------------------------------------------- keys
+
+/// `POST /api/v1/threads/{id}/rotate`.
+pub async fn rotate(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(tid): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let thread = match id(&st, &ctx, &tid) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let c = match caller_for(&st, &ctx, &headers, thread) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let rot: RotationIn = match read_json(&st, &ctx, body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    match st.saadd.api_rotate(thread, &c, &rot, None).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => refuse(&st, &ctx, e),
+    }
+}
+
+/// `POST /api/v1/threads/{id}/assign`.
+pub async fn assign(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(tid): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let thread = match id(&st, &ctx, &tid) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let c = match caller_for(&st, &ctx, &headers, thread) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let a: AssignIn = match read_json(&st, &ctx, body) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let w = crate::core::api::WrapIn {
+        slot: a.advisor.hex(),
+        wrap: a.wrap,
+    };
+    match st.saadd.api_assign(thread, &c, a.advisor, &w).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => refuse(&st, &ctx, e),
+    }
+}
+
+/// `POST /api/v1/threads/{id}/unassign`.
+pub async fn unassign(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(tid): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let thread = match id(&st, &ctx, &tid) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let c = match caller_for(&st, &ctx, &headers, thread) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let u: UnassignIn = match read_json(&st, &ctx, body) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    match st
+        .saadd
+        .api_rotate(thread, &c, &u.rotation, Some(u.advisor))
+        .await
+    {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => refuse(&st, &ctx, e),
+    }
+}
+
+/// `POST /api/v1/threads/{id}/status`.
+pub async fn status(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(tid): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let thread = match id(&st, &ctx, &tid) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let c = match caller_for(&st, &ctx, &headers, thread) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let s: StatusIn = match read_json(&st, &ctx, body) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let Some(to) = Status::from_key(&s.status) else {
+        return api_error(&st, &ctx, StatusCode::BAD_REQUEST, "request_malformed");
+    };
+    match st.saadd.api_status(thread, &c, to).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => refuse(&st, &ctx, e),
+    }
+}
