@@ -115,7 +115,9 @@ thread-activity = Last activity
 thread-messages = Messages
 thread-readers = Who can read this conversation now
 thread-no-readers = For now no staff member can read it.
-thread-readers-how = Besides you. The server cannot read it.
+thread-readers-how = Besides you. Someone who reads through the server opens the conversation on the server when they sign in; someone who reads on their device opens it only there. Without one of them, the server cannot read it.
+reads-device = reads only on their own device
+reads-server = reads through the server
 author-you = You
 author-reporter = Reporter
 

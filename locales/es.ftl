@@ -116,7 +116,9 @@ thread-activity = Última actividad
 thread-messages = Mensajes
 thread-readers = Quién puede leer esta conversación ahora
 thread-no-readers = Por ahora nadie del personal puede leerla.
-thread-readers-how = Además de ti. El servidor no puede leerla.
+thread-readers-how = Además de ti. Quien lee a través del servidor abre la conversación en el servidor cuando inicia sesión; quien lee en su dispositivo la abre solo allí. Sin una de esas personas, el servidor no puede leerla.
+reads-device = lee solo en su dispositivo
+reads-server = lee a través del servidor
 author-you = Tú
 author-reporter = Persona que reporta
 

@@ -202,6 +202,7 @@ fn entity_page(
                         label {
                             input type="checkbox" name="reader" value=(c.id.hex()) checked[!draft.excluded.contains(&c.id)];
                             " " (c.display_name)
+                            " " span.hint { "(" (st.t(ctx, reads_key(c))) ")" }
                         }
                     }
                 }
@@ -616,6 +617,14 @@ pub async fn return_login(State(st): State<AppState>, ctx: Ctx, form: FormBody) 
 
 // ---------------------------------------------------------------- the thread
 
+/// How a reader reads, as reporters are told (spec/api.md, "Entity keys").
+fn reads_key(s: &crate::saadd::StaffRecord) -> &'static str {
+    match crate::saadd::admin::reads(s) {
+        crate::core::api::Reads::Device => "reads-device",
+        crate::core::api::Reads::Server => "reads-server",
+    }
+}
+
 fn readers_list(st: &AppState, ctx: &Ctx, view: &ThreadView) -> Markup {
     let readers: Vec<(String, String)> = view
         .record
@@ -624,8 +633,12 @@ fn readers_list(st: &AppState, ctx: &Ctx, view: &ThreadView) -> Markup {
         .filter_map(|id| st.saadd.staff(*id).ok())
         .map(|s| {
             (
-                s.display_name,
-                st.t(ctx, &format!("role-{}", s.role.key().replace('_', "-"))),
+                s.display_name.clone(),
+                format!(
+                    "{}, {}",
+                    st.t(ctx, &format!("role-{}", s.role.key().replace('_', "-"))),
+                    st.t(ctx, reads_key(&s))
+                ),
             )
         })
         .collect();
