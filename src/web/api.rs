@@ -181,9 +181,19 @@ fn caller(st: &AppState, ctx: &Ctx, headers: &HeaderMap) -> Result<(Caller, Opti
         .and_then(|_| value.get(7..))
         .and_then(|t| unb64(t.trim()))
         .ok_or_else(unauthorised)?;
-    st.api_sessions
+    let (c, thread) = st
+        .api_sessions
         .get(&token, Instant::now())
-        .ok_or_else(unauthorised)
+        .ok_or_else(unauthorised)?;
+    // A staff session ends as soon as the member's key changes (a new
+    // device key, removal).
+    if let Slot::Staff(id) = c.slot
+        && !st.saadd.staff_key_current(id, &c.public)
+    {
+        st.api_sessions.remove(&token);
+        return Err(unauthorised());
+    }
+    Ok((c, thread))
 }
 
 /// The caller, who must be the reporter of `thread` or a staff member.
@@ -471,6 +481,20 @@ async fn field_bytes(
     }
 }
 
+/// A multipart body that could not be read: too large (the body limit) or
+/// broken.
+fn multipart_error(
+    st: &AppState,
+    ctx: &Ctx,
+    e: &axum::extract::multipart::MultipartError,
+) -> Response {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        api_error(st, ctx, StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+    } else {
+        api_error(st, ctx, StatusCode::BAD_REQUEST, "request_malformed")
+    }
+}
+
 /// The JSON part that must come first.
 async fn first_part<T: DeserializeOwned>(
     st: &AppState,
@@ -499,7 +523,11 @@ async fn receive_chunks(
     upload: &mut Upload,
 ) -> Result<(), Response> {
     let bad = || api_error(st, ctx, StatusCode::BAD_REQUEST, "request_malformed");
-    while let Some(mut field) = form.next_field().await.map_err(|_| bad())? {
+    while let Some(mut field) = form
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(st, ctx, &e))?
+    {
         let (att, index) = field
             .name()
             .and_then(|n| n.strip_prefix("chunk:"))
@@ -522,12 +550,23 @@ pub async fn create_thread(
     form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
     let Ok(mut form) = form else {
-        return api_error(&st, &ctx, StatusCode::BAD_REQUEST, "wrong_content_type");
+        return api_error(
+            &st,
+            &ctx,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "wrong_content_type",
+        );
     };
     let new: NewThreadIn = match first_part(&st, &ctx, &mut form, "thread").await {
         Ok(n) => n,
         Err(r) => return r,
     };
+    if matches!(
+        st.saadd.entity_by_slug(&new.entity),
+        Err(SaaddError::NotFound)
+    ) {
+        return api_error(&st, &ctx, StatusCode::NOT_FOUND, "entity_unknown");
+    }
     let mut plan = match st.saadd.api_plan_thread(&new) {
         Ok(p) => p,
         Err(e) => return refuse(&st, &ctx, e),
@@ -539,12 +578,11 @@ pub async fn create_thread(
     let gate: Gate = match pass_gate(&st, &entity, &headers, None).await {
         Ok(g) => g,
         Err(refusal) => {
-            let code = refusal
-                .error
-                .key
-                .strip_prefix("err-")
-                .unwrap_or("busy")
-                .replace('-', "_");
+            // `err-busy` from the gate is a storage failure (503).
+            let code = match refusal.error.key {
+                "err-busy" => "unavailable".to_owned(),
+                key => key.strip_prefix("err-").unwrap_or(key).replace('-', "_"),
+            };
             let mut r = api_error(&st, &ctx, refusal.error.status, &code);
             if let Some(ch) = refusal.challenge {
                 r.headers_mut().insert(header::WWW_AUTHENTICATE, ch);
@@ -596,7 +634,12 @@ pub async fn post_message(
         Err(r) => return r,
     };
     let Ok(mut form) = form else {
-        return api_error(&st, &ctx, StatusCode::BAD_REQUEST, "wrong_content_type");
+        return api_error(
+            &st,
+            &ctx,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "wrong_content_type",
+        );
     };
     let msg: MessageIn = match first_part(&st, &ctx, &mut form, "message").await {
         Ok(m) => m,

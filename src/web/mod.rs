@@ -292,12 +292,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/sessions", axum::routing::delete(api::end_session))
         .route(
             "/api/v1/threads",
-            post(api::create_thread).layer(upload.clone()),
+            post(api::create_thread).layer(upload),
         )
         .route("/api/v1/threads/{id}", get(api::thread))
         .route(
             "/api/v1/threads/{id}/messages",
-            post(api::post_message).layer(upload.clone()),
+            post(api::post_message).layer(upload),
         )
         .route(
             "/api/v1/threads/{id}/attachments/{att}/chunks/{index}",

@@ -34,7 +34,11 @@ pub async fn headers(State(st): State<AppState>, req: Request<Body>, next: Next)
     };
     let req = Request::from_parts(parts, body);
     let mut resp = if is_cross_site(req.method(), req.headers()) {
-        WebError::new(StatusCode::FORBIDDEN, "err-cross-site").page(&st, &ctx)
+        if ctx.path.starts_with("/api/") {
+            super::tokens::api_error(&st, &ctx, StatusCode::FORBIDDEN, "cross_site")
+        } else {
+            WebError::new(StatusCode::FORBIDDEN, "err-cross-site").page(&st, &ctx)
+        }
     } else {
         let resp = next.run(req).await;
         let plain = resp
@@ -42,11 +46,14 @@ pub async fn headers(State(st): State<AppState>, req: Request<Body>, next: Next)
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("text/plain"));
-        if resp.status().is_client_error() && plain && ctx.path.starts_with("/api/") {
+        // A timeout (408) comes back with an empty body and no type.
+        let bare = resp.headers().get(header::CONTENT_TYPE).is_none();
+        if resp.status().is_client_error() && (plain || bare) && ctx.path.starts_with("/api/") {
             let code = match resp.status() {
                 StatusCode::NOT_FOUND => "not_found",
                 StatusCode::PAYLOAD_TOO_LARGE => "too_large",
                 StatusCode::METHOD_NOT_ALLOWED => "method",
+                StatusCode::REQUEST_TIMEOUT => "timeout",
                 _ => "request_malformed",
             };
             super::tokens::api_error(&st, &ctx, resp.status(), code)

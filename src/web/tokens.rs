@@ -77,6 +77,8 @@ pub const API_ERROR_CODES: &[&str] = &[
     "token_expired",
     "token_spent",
     "new_threads_busy",
+    "cross_site",
+    "timeout",
 ];
 
 /// A JSON error: a stable code and a sentence in the reader's language.
