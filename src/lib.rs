@@ -12,6 +12,7 @@
 )]
 
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod core;
 pub mod logging;

@@ -159,6 +159,8 @@ fn wrap_for(thread: Id, slot: Slot, epoch: u32, to: &RecipientKey, tk: &Key32) -
     json!({ "slot": slot, "wrap": b64(&inner) })
 }
 
+// Each argument is one field of the message's place or body.
+#[allow(clippy::too_many_arguments)]
 fn message(
     tk: &Key32,
     thread: Id,
@@ -184,13 +186,16 @@ fn message(
     b64(&envelope::seal_message(tk, &place, &body, rnd()).unwrap())
 }
 
+/// Chunk records to send: attachment, index, record.
+type Chunks = Vec<(Id, u32, Vec<u8>)>;
+
 /// An attachment sealed as the client seals it: record and chunks.
 fn attachment(
     tk: &Key32,
     thread: Id,
     epoch: u32,
     data: &[u8],
-) -> (Id, Value, Vec<(Id, u32, Vec<u8>)>) {
+) -> (Id, Value, Chunks) {
     let id = Id(rnd());
     let pieces: Vec<&[u8]> = if data.is_empty() {
         vec![&[]]

@@ -1,7 +1,10 @@
 //! The command line: parse and dispatch, one file per noun. No
 //! cryptography or storage logic lives here.
 
+mod advisor;
+mod coordinator;
 mod entity;
+mod report;
 mod serve;
 mod staff;
 mod token;
@@ -52,6 +55,19 @@ enum Noun {
     /// fetching tokens from a server.
     #[command(subcommand)]
     Token(token::TokenCmd),
+    /// Send a question or claim, read and reply, with every seal and open
+    /// done on this machine (the JSON API). Never touches the data
+    /// directory.
+    #[command(subcommand)]
+    Report(report::ReportCmd),
+    /// Advisors who read on their own device: make a key, list, read,
+    /// reply, change status.
+    #[command(subcommand)]
+    Advisor(advisor::AdvisorCmd),
+    /// Coordinators who read on their own device: list, read, reply,
+    /// assign and unassign advisors, change status.
+    #[command(subcommand)]
+    Coordinator(coordinator::CoordinatorCmd),
 }
 
 pub fn main() -> ExitCode {
@@ -79,6 +95,10 @@ pub fn main() -> ExitCode {
                 Ok(c) => operator(&cli.data, cfg, c).await,
                 Err(fetch) => token::fetch(*fetch).await,
             },
+            // Network clients: no data directory, no configuration.
+            Noun::Report(cmd) => report::run(cmd).await,
+            Noun::Advisor(cmd) => advisor::run(cmd).await,
+            Noun::Coordinator(cmd) => coordinator::run(cmd).await,
         }
     });
     match result {

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod day;
 pub mod envelope;
+pub mod names;
 pub mod padding;
 pub mod receipt;
 pub mod seal;

@@ -135,8 +135,8 @@ impl AttachmentSink {
             self.store_chunk()?;
         }
         let meta = AttachmentMeta {
-            name: clean_name(name),
-            content_type: clean_type(content_type),
+            name: crate::core::names::clean_name(name),
+            content_type: crate::core::names::clean_type(content_type),
             size: self.size,
             chunks: self.chunks,
         };
@@ -171,53 +171,6 @@ fn delete_chunks(store: &dyn Store, thread: Id, att: Id) -> Result<(), SaaddErro
     }
     store.apply(b)?;
     Ok(())
-}
-
-/// Keeps a file name printable and short: it is shown to readers and used
-/// in a download header.
-fn clean_name(name: &str) -> String {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
-    // Control characters, quotes and bidirectional overrides go: a name
-    // like "factura\u{202E}txt.exe" would display as "facturaexe.txt".
-    let kept: Vec<char> = base
-        .chars()
-        .filter(|c| {
-            !c.is_control()
-                && *c != '"'
-                && !matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-        })
-        .collect();
-    // A long name is cut in its middle, keeping a short extension.
-    let cleaned: String = if kept.len() > 120 {
-        let dot = kept.iter().rposition(|c| *c == '.');
-        let ext_len = dot
-            .map(|d| kept.len() - d)
-            .filter(|n| *n <= 16)
-            .unwrap_or(0);
-        let ext_start = kept.len() - ext_len;
-        kept.iter()
-            .take(120 - ext_len)
-            .chain(kept.iter().skip(ext_start))
-            .collect()
-    } else {
-        kept.into_iter().collect()
-    };
-    if cleaned.trim().is_empty() {
-        "archivo".to_owned()
-    } else {
-        cleaned
-    }
-}
-
-fn clean_type(t: &str) -> String {
-    let ok = t.len() <= 100
-        && t.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/.+-_".contains(c));
-    if ok && t.contains('/') {
-        t.to_owned()
-    } else {
-        "application/octet-stream".to_owned()
-    }
 }
 
 pub(super) fn chunk_key(thread: Id, att: Id, index: u32) -> Vec<u8> {

@@ -290,10 +290,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/sessions/reporter", post(api::reporter_session))
         .route("/api/v1/sessions/staff", post(api::staff_session))
         .route("/api/v1/sessions", axum::routing::delete(api::end_session))
-        .route(
-            "/api/v1/threads",
-            post(api::create_thread).layer(upload),
-        )
+        .route("/api/v1/threads", post(api::create_thread).layer(upload))
         .route("/api/v1/threads/{id}", get(api::thread))
         .route(
             "/api/v1/threads/{id}/messages",

@@ -1,0 +1,268 @@
+//! `buzon advisor …`: an advisor who reads on their own device. `keygen`
+//! makes the key pair here; the other commands sign in with it
+//! (src/client/staff.rs). Coordinators share the staff commands
+//! ([`StaffArgs`], [`run_staff`]). Network clients: they never open the
+//! data directory.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use super::report::ConnectionArgs;
+use crate::client::upload::FilePlan;
+use crate::client::{ClientError, Lang, keyfile, prompt, records, staff, t};
+use crate::core::envelope::Id;
+use crate::core::status::Status;
+use crate::platform::OsEntropy;
+
+/// Who signs in, and where.
+#[derive(Args, Clone)]
+pub struct StaffArgs {
+    #[command(flatten)]
+    conn: ConnectionArgs,
+    /// Your sign-in name.
+    #[arg(long)]
+    login: String,
+    /// Your key file (made by `buzon advisor keygen`). Its passphrase is
+    /// asked without echo (or read as the first line of standard input
+    /// when it is not a terminal).
+    #[arg(long)]
+    key: PathBuf,
+}
+
+#[derive(Subcommand)]
+pub enum AdvisorCmd {
+    /// Make your key pair on this machine. The private key is written to
+    /// --key, sealed under a passphrase you choose; the public key is
+    /// printed with the command the operator runs to register you.
+    Keygen {
+        /// Where to write the key file (never overwritten).
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// List the conversations you can read.
+    List(StaffArgs),
+    /// Read a conversation.
+    Read {
+        #[command(flatten)]
+        who: StaffArgs,
+        /// The conversation's id (32 hex digits, as `list` shows).
+        #[arg(long)]
+        thread: String,
+        /// Save the attachments into this directory.
+        #[arg(long)]
+        save_attachments: Option<PathBuf>,
+    },
+    /// Reply in a conversation. The passphrase is read first, then the
+    /// message from --message-file or the rest of standard input.
+    Reply {
+        #[command(flatten)]
+        who: StaffArgs,
+        #[arg(long)]
+        thread: String,
+        /// Read the message from this file instead of standard input.
+        #[arg(long)]
+        message_file: Option<PathBuf>,
+        /// A file to attach; repeat for several.
+        #[arg(long)]
+        attach: Vec<PathBuf>,
+    },
+    /// Change a conversation's status.
+    Status {
+        #[command(flatten)]
+        who: StaffArgs,
+        #[arg(long)]
+        thread: String,
+        /// acknowledged, in_progress, answered, not_competent, closed or
+        /// received.
+        #[arg(long)]
+        to: String,
+    },
+}
+
+/// What a signed-in staff member asked for, checked before signing in.
+pub enum StaffAction {
+    List,
+    Read {
+        thread: Id,
+        save: Option<PathBuf>,
+    },
+    Reply {
+        thread: Id,
+        message_file: Option<PathBuf>,
+        attach: Vec<PathBuf>,
+    },
+    Assign {
+        thread: Id,
+        advisor: String,
+    },
+    Unassign {
+        thread: Id,
+        advisor: String,
+    },
+    Status {
+        thread: Id,
+        to: Status,
+    },
+}
+
+/// Reads a `--thread` value.
+pub fn thread_id(text: &str) -> Result<Id, ClientError> {
+    staff::parse_thread(text)
+}
+
+/// Reads a `--to` value.
+pub fn status(text: &str) -> Result<Status, ClientError> {
+    Status::from_key(text.trim()).ok_or_else(|| ClientError::UnknownStatus(text.to_owned()))
+}
+
+/// Runs a `buzon advisor` command.
+pub async fn run(cmd: AdvisorCmd) -> Result<(), String> {
+    let lang = Lang::from_env();
+    let fail = |e: ClientError| e.message(lang);
+    let (who, action) = match cmd {
+        AdvisorCmd::Keygen { key } => return keygen(key, lang).await.map_err(fail),
+        AdvisorCmd::List(who) => (who, StaffAction::List),
+        AdvisorCmd::Read {
+            who,
+            thread,
+            save_attachments,
+        } => (
+            who,
+            StaffAction::Read {
+                thread: thread_id(&thread).map_err(fail)?,
+                save: save_attachments,
+            },
+        ),
+        AdvisorCmd::Reply {
+            who,
+            thread,
+            message_file,
+            attach,
+        } => (
+            who,
+            StaffAction::Reply {
+                thread: thread_id(&thread).map_err(fail)?,
+                message_file,
+                attach,
+            },
+        ),
+        AdvisorCmd::Status { who, thread, to } => (
+            who,
+            StaffAction::Status {
+                thread: thread_id(&thread).map_err(fail)?,
+                to: status(&to).map_err(fail)?,
+            },
+        ),
+    };
+    run_staff(who, action, lang).await.map_err(fail)
+}
+
+async fn keygen(path: PathBuf, lang: Lang) -> Result<(), ClientError> {
+    // Refused before the passphrase is asked, not after.
+    if std::fs::symlink_metadata(&path).is_ok() {
+        return Err(ClientError::KeyFileExists(path.display().to_string()));
+    }
+    let passphrase = prompt::new_passphrase(lang)?;
+    eprintln!(
+        "{}",
+        t(
+            lang,
+            "Sellando la llave (256 MiB de memoria, unos segundos)…",
+            "Sealing the key (256 MiB of memory, a few seconds)…",
+        )
+    );
+    let record =
+        tokio::task::spawn_blocking(move || keyfile::generate_default(&passphrase, &OsEntropy))
+            .await
+            .map_err(|_| ClientError::Kdf)??;
+    keyfile::write_new(&path, &record)?;
+    let public = hex::encode(record.public.0);
+    super::say(&format!(
+        "{}: {public}\n{}\n  buzon staff add --entity ENTIDAD --role advisor --login LOGIN --name \"NOMBRE\" --public-key {public}\n{} {}",
+        t(lang, "Llave pública", "Public key"),
+        t(
+            lang,
+            "Dásela a la administración de tu institución, que te registra con:",
+            "Give it to your entity's operator, who registers you with:",
+        ),
+        t(
+            lang,
+            "Guarda el archivo de llave y su frase de paso: sin ellos no podrás leer. Archivo:",
+            "Keep the key file and its passphrase: without them you cannot read. File:",
+        ),
+        path.display()
+    ));
+    Ok(())
+}
+
+/// Signs in and runs one staff action (advisors and coordinators).
+pub async fn run_staff(who: StaffArgs, action: StaffAction, lang: Lang) -> Result<(), ClientError> {
+    let connection = who.conn.connection();
+    connection.pin()?;
+    let passphrase = prompt::secret_line(t(
+        lang,
+        "Frase de paso de tu llave (no se muestra): ",
+        "Your key's passphrase (not shown): ",
+    ))?;
+    // A reply's text and files are read and checked before signing in.
+    let reply = match &action {
+        StaffAction::Reply {
+            message_file,
+            attach,
+            ..
+        } => {
+            let text = prompt::message(message_file.as_deref(), lang)?;
+            records::check_text(&text)?;
+            Some((text, staff::plan_files(attach)?))
+        }
+        _ => None,
+    };
+    let session = staff::sign_in(&connection, &who.login, &who.key, passphrase, lang).await?;
+    let result = act(&session, action, reply, lang).await;
+    session.end().await;
+    result
+}
+
+async fn act(
+    session: &staff::StaffSession,
+    action: StaffAction,
+    reply: Option<(zeroize::Zeroizing<String>, Vec<FilePlan>)>,
+    lang: Lang,
+) -> Result<(), ClientError> {
+    match action {
+        StaffAction::List => super::say(&session.list().await?),
+        StaffAction::Read { thread, save } => {
+            super::say(&session.read(thread, save.as_deref()).await?)
+        }
+        StaffAction::Reply { thread, .. } => {
+            let (text, files) = reply.ok_or(ClientError::EmptyMessage)?;
+            let seq = session.reply(thread, &text, files, &OsEntropy).await?;
+            eprintln!(
+                "{} (#{})",
+                t(lang, "Respuesta enviada", "Reply sent"),
+                seq + 1
+            );
+        }
+        StaffAction::Assign { thread, advisor } => {
+            let name = session.assign(thread, &advisor, &OsEntropy).await?;
+            eprintln!("{} «{name}»", t(lang, "Asignada a", "Assigned to"));
+        }
+        StaffAction::Unassign { thread, advisor } => {
+            let name = session.unassign(thread, &advisor, &OsEntropy).await?;
+            eprintln!(
+                "«{name}» {}",
+                t(
+                    lang,
+                    "ya no puede leer la conversación (la llave se cambió)",
+                    "can no longer read the conversation (the key was changed)"
+                )
+            );
+        }
+        StaffAction::Status { thread, to } => {
+            session.status(thread, to).await?;
+            eprintln!("{}", t(lang, "Estado cambiado", "Status changed"));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,378 @@
+//! The command-line clients against a live server (spec/api.md, "What
+//! crosses the wire"): every byte the `buzon` binary sends goes through a
+//! recording proxy, and neither the message, the attachment nor the
+//! receipt, in any spelling, is among them. An advisor whose key exists
+//! only in a local file reads and answers; the reporter reads the answer
+//! with the command line and again on the pages.
+
+mod common;
+
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+
+use buzon::core::wrap::RecipientKey;
+use buzon::saadd::Role;
+use common::{Browser, TestServer, contains, files_under, fixture, message_texts};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A loopback TCP proxy that forwards to `target` and keeps every byte a
+/// client sent.
+async fn recording_proxy(target: std::net::SocketAddr) -> (String, Arc<Mutex<Vec<u8>>>) {
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let log = sent.clone();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let Ok(mut server) = tokio::net::TcpStream::connect(target).await else {
+                    return;
+                };
+                let (mut cr, mut cw) = client.split();
+                let (mut sr, mut sw) = server.split();
+                let up = async {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    loop {
+                        let n = match cr.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        log.lock().unwrap().extend_from_slice(&buf[..n]);
+                        if sw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                    let _ = sw.shutdown().await;
+                };
+                let down = async {
+                    let _ = tokio::io::copy(&mut sr, &mut cw).await;
+                    let _ = cw.shutdown().await;
+                };
+                tokio::join!(up, down);
+            });
+        }
+    });
+    (format!("http://{addr}"), sent)
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs the `buzon` binary with `stdin` piped in.
+async fn buzon(args: &[&str], stdin: &str, dir: &Path) -> Run {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_buzon"))
+        .args(args)
+        .current_dir(dir)
+        .env("LANG", "es_MX.UTF-8")
+        .env_remove("BUZON_SERVER_KEY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).await.unwrap();
+    drop(input);
+    let out = child.wait_with_output().await.unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn strip_accents(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfd()
+        .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
+        .collect()
+}
+
+/// The ten receipt words printed by `report new`: the one line that
+/// parses as a receipt.
+fn receipt_words(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .find(|l| buzon::core::receipt::Receipt::parse(l).is_ok())
+        .map(|l| l.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_else(|| panic!("no receipt in: {stdout}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_sends_only_sealed_records_and_reads_with_the_pages() {
+    let server = TestServer::start().await;
+    let saadd = server.saadd.clone();
+    let f = fixture(&saadd).await;
+    let (base, sent) = recording_proxy(server.addr).await;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let server_key = saadd.server_key().unwrap();
+
+    // An advisor makes her key on her machine; only the public key is
+    // registered.
+    let passphrase = "otoño-cántaro-velero-bruma-sesenta";
+    let keygen = buzon(
+        &["advisor", "keygen", "--key", "ana.key"],
+        &format!("{passphrase}\n{passphrase}\n"),
+        dir,
+    )
+    .await;
+    assert_eq!(keygen.code, 0, "{}{}", keygen.stdout, keygen.stderr);
+    let public_hex = keygen
+        .stdout
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .find(|w| w.len() == 64)
+        .expect("keygen prints the public key")
+        .to_owned();
+    let mut public = [0u8; 32];
+    hex::decode_to_slice(&public_hex, &mut public).unwrap();
+    let key_file = std::fs::read(dir.join("ana.key")).unwrap();
+    assert!(!contains(&key_file, passphrase.as_bytes()));
+    let ana = saadd
+        .add_device_staff(
+            f.entity,
+            Role::Advisor,
+            "ana",
+            "Asesora Ana",
+            RecipientKey(public),
+        )
+        .await
+        .unwrap();
+
+    // The reporter writes, with an attachment, through the CLI.
+    let text =
+        "Recibí instrucciones de alterar el padrón de beneficiarios. ¿Debo hacerlo? — ñandú 🦤";
+    std::fs::write(dir.join("mensaje.txt"), text).unwrap();
+    let attachment: Vec<u8> = (0..100_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(dir.join("oficio.pdf"), &attachment).unwrap();
+    let new = buzon(
+        &[
+            "report",
+            "new",
+            "--server",
+            &base,
+            "--server-key",
+            &server_key,
+            "--entity",
+            &f.slug,
+            "--claim",
+            "--message-file",
+            "mensaje.txt",
+            "--attach",
+            "oficio.pdf",
+        ],
+        "",
+        dir,
+    )
+    .await;
+    assert_eq!(new.code, 0, "{}{}", new.stdout, new.stderr);
+    let words = receipt_words(&new.stdout);
+    let phrase = words.join(" ");
+    // Who can read was shown before sending, with how each reads.
+    assert!(new.stderr.contains("Coordinación A"), "{}", new.stderr);
+    assert!(new.stderr.contains("servidor"), "{}", new.stderr);
+
+    // A wrong server key is refused before anything is sent.
+    let before = sent.lock().unwrap().len();
+    let wrong = buzon(
+        &[
+            "report",
+            "new",
+            "--server",
+            &base,
+            "--server-key",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "--entity",
+            &f.slug,
+        ],
+        "otro mensaje",
+        dir,
+    )
+    .await;
+    assert_ne!(wrong.code, 0);
+    let after = sent.lock().unwrap().clone();
+    assert!(!contains(&after[before..], b"POST /api/v1/threads"));
+
+    // A coordinator assigns Ana on the pages.
+    let tid = saadd.threads_for(&f.coord_a).unwrap()[0].id;
+    let coord = saadd
+        .staff_login("coord-a", common::STAFF_PASSWORD)
+        .await
+        .unwrap();
+    saadd.assign(tid, &coord, ana.id).await.unwrap();
+
+    // Ana lists, reads and answers on her machine.
+    let list = buzon(
+        &[
+            "advisor",
+            "list",
+            "--server",
+            &base,
+            "--server-key",
+            &server_key,
+            "--login",
+            "ana",
+            "--key",
+            "ana.key",
+        ],
+        &format!("{passphrase}\n"),
+        dir,
+    )
+    .await;
+    assert_eq!(list.code, 0, "{}{}", list.stdout, list.stderr);
+    assert!(list.stdout.contains(&tid.hex()), "{}", list.stdout);
+    std::fs::create_dir(dir.join("ana-adjuntos")).unwrap();
+    let read = buzon(
+        &[
+            "advisor",
+            "read",
+            "--server",
+            &base,
+            "--server-key",
+            &server_key,
+            "--login",
+            "ana",
+            "--key",
+            "ana.key",
+            "--thread",
+            &tid.hex(),
+            "--save-attachments",
+            "ana-adjuntos",
+        ],
+        &format!("{passphrase}\n"),
+        dir,
+    )
+    .await;
+    assert_eq!(read.code, 0, "{}{}", read.stdout, read.stderr);
+    assert!(read.stdout.contains(text), "{}", read.stdout);
+    let saved = files_under(&dir.join("ana-adjuntos"));
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    assert_eq!(saved[0].1, attachment);
+    let answer = "Gracias por escribir. No lo hagas; guarda el correo con las instrucciones.";
+    let reply = buzon(
+        &[
+            "advisor",
+            "reply",
+            "--server",
+            &base,
+            "--server-key",
+            &server_key,
+            "--login",
+            "ana",
+            "--key",
+            "ana.key",
+            "--thread",
+            &tid.hex(),
+        ],
+        &format!("{passphrase}\n{answer}"),
+        dir,
+    )
+    .await;
+    assert_eq!(reply.code, 0, "{}{}", reply.stdout, reply.stderr);
+
+    // The reporter reads the answer with the CLI (receipt on stdin, in
+    // capitals and without accents) and replies.
+    let typed = strip_accents(&phrase).to_uppercase();
+    let rread = buzon(
+        &[
+            "report",
+            "read",
+            "--server",
+            &base,
+            "--server-key",
+            &server_key,
+        ],
+        &format!("{typed}\n"),
+        dir,
+    )
+    .await;
+    assert_eq!(rread.code, 0, "{}{}", rread.stdout, rread.stderr);
+    assert!(rread.stdout.contains(answer), "{}", rread.stdout);
+    assert!(rread.stdout.contains("Asesora Ana"), "{}", rread.stdout);
+    let second = "Gracias. Adjunto el correo en mi siguiente mensaje.";
+    let rreply = buzon(
+        &[
+            "report",
+            "reply",
+            "--server",
+            &base,
+            "--server-key",
+            &server_key,
+        ],
+        &format!("{phrase}\n{second}"),
+        dir,
+    )
+    .await;
+    assert_eq!(rreply.code, 0, "{}{}", rreply.stdout, rreply.stderr);
+
+    // ... and on the pages, with the same receipt.
+    let mut browser = Browser::new(&server.base);
+    let r = browser.post_form("/r", &[("receipt", &phrase)]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = browser.get("/r/hilo").await;
+    let shown = message_texts(&page.body);
+    assert_eq!(
+        shown,
+        vec![text.to_owned(), answer.to_owned(), second.to_owned()],
+        "{}",
+        page.body
+    );
+
+    // Nothing secret crossed the wire: not the texts, not the file, not
+    // the receipt in any spelling, not the passphrase or the key file.
+    let wire = sent.lock().unwrap().clone();
+    assert!(
+        contains(&wire, b"POST /api/v1/threads"),
+        "the proxy saw no submission"
+    );
+    for (what, needle) in [
+        ("message", text.as_bytes().to_vec()),
+        ("answer", answer.as_bytes().to_vec()),
+        ("second message", second.as_bytes().to_vec()),
+        ("attachment", attachment[40_000..40_064].to_vec()),
+        ("passphrase", passphrase.as_bytes().to_vec()),
+        ("key file", key_file[..64].to_vec()),
+        ("attachment name", b"oficio.pdf".to_vec()),
+    ] {
+        assert!(!contains(&wire, &needle), "the {what} crossed the wire");
+    }
+    for spelling in [
+        phrase.clone(),
+        words.join("-"),
+        words.join(""),
+        strip_accents(&phrase),
+        phrase.to_uppercase(),
+    ] {
+        assert!(
+            !contains(&wire, spelling.as_bytes()),
+            "the receipt crossed the wire"
+        );
+    }
+    for w in &words {
+        if w.chars().count() >= 6 {
+            assert!(
+                !contains(&wire, w.as_bytes()),
+                "a receipt word crossed the wire: {w}"
+            );
+        }
+    }
+
+    // And nothing readable at rest.
+    saadd.store().flush().unwrap();
+    for (path, bytes) in files_under(&server.data_dir()) {
+        for needle in [
+            text.as_bytes(),
+            answer.as_bytes(),
+            &attachment[40_000..40_064],
+        ] {
+            assert!(!contains(&bytes, needle), "{path:?} holds plaintext");
+        }
+    }
+}
