@@ -40,6 +40,12 @@ pub enum AdvisorCmd {
         #[arg(long)]
         key: PathBuf,
     },
+    /// Print the public key of a key file (no passphrase needed: the
+    /// public key is stored in the clear beside the sealed private key).
+    PublicKey {
+        #[arg(long)]
+        key: PathBuf,
+    },
     /// List the conversations you can read.
     List(StaffArgs),
     /// Read a conversation.
@@ -121,7 +127,8 @@ pub async fn run(cmd: AdvisorCmd) -> Result<(), String> {
     let lang = Lang::from_env();
     let fail = |e: ClientError| e.message(lang);
     let (who, action) = match cmd {
-        AdvisorCmd::Keygen { key } => return keygen(key, lang).await.map_err(fail),
+        AdvisorCmd::Keygen { key } => return keygen(key, "advisor", lang).await.map_err(fail),
+        AdvisorCmd::PublicKey { key } => return public_key(&key).map_err(fail),
         AdvisorCmd::List(who) => (who, StaffAction::List),
         AdvisorCmd::Read {
             who,
@@ -158,7 +165,15 @@ pub async fn run(cmd: AdvisorCmd) -> Result<(), String> {
     run_staff(who, action, lang).await.map_err(fail)
 }
 
-async fn keygen(path: PathBuf, lang: Lang) -> Result<(), ClientError> {
+/// Prints a key file's public key.
+pub fn public_key(path: &std::path::Path) -> Result<(), ClientError> {
+    let record = keyfile::read(path)?;
+    super::say(&hex::encode(record.public.0));
+    Ok(())
+}
+
+/// Makes a key file; `role` names the role in the registration command.
+pub async fn keygen(path: PathBuf, role: &str, lang: Lang) -> Result<(), ClientError> {
     // Refused before the passphrase is asked, not after.
     if std::fs::symlink_metadata(&path).is_ok() {
         return Err(ClientError::KeyFileExists(path.display().to_string()));
@@ -179,7 +194,7 @@ async fn keygen(path: PathBuf, lang: Lang) -> Result<(), ClientError> {
     keyfile::write_new(&path, &record)?;
     let public = hex::encode(record.public.0);
     super::say(&format!(
-        "{}: {public}\n{}\n  buzon staff add --entity ENTIDAD --role advisor --login LOGIN --name \"NOMBRE\" --public-key {public}\n{} {}",
+        "{}: {public}\n{}\n  buzon staff add --entity ENTIDAD --role {role} --login LOGIN --name \"NOMBRE\" --public-key {public}\n{} {}",
         t(lang, "Llave pública", "Public key"),
         t(
             lang,

@@ -12,6 +12,17 @@ use crate::client::{ClientError, Lang};
 
 #[derive(Subcommand)]
 pub enum CoordinatorCmd {
+    /// Make your key pair on this machine (as `buzon advisor keygen`).
+    Keygen {
+        /// Where to write the key file (never overwritten).
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Print the public key of a key file.
+    PublicKey {
+        #[arg(long)]
+        key: PathBuf,
+    },
     /// List the conversations you can read.
     List(StaffArgs),
     /// Read a conversation.
@@ -77,6 +88,10 @@ pub enum CoordinatorCmd {
 
 fn action(cmd: CoordinatorCmd) -> Result<(StaffArgs, StaffAction), ClientError> {
     Ok(match cmd {
+        // Handled before a session is needed (`run`).
+        CoordinatorCmd::Keygen { .. } | CoordinatorCmd::PublicKey { .. } => {
+            return Err(ClientError::Input("keygen".to_owned()));
+        }
         CoordinatorCmd::List(who) => (who, StaffAction::List),
         CoordinatorCmd::Read {
             who,
@@ -137,6 +152,17 @@ fn action(cmd: CoordinatorCmd) -> Result<(StaffArgs, StaffAction), ClientError> 
 /// Runs a `buzon coordinator` command.
 pub async fn run(cmd: CoordinatorCmd) -> Result<(), String> {
     let lang = Lang::from_env();
+    let cmd = match cmd {
+        CoordinatorCmd::Keygen { key } => {
+            return super::advisor::keygen(key, "coordinator", lang)
+                .await
+                .map_err(|e| e.message(lang));
+        }
+        CoordinatorCmd::PublicKey { key } => {
+            return super::advisor::public_key(&key).map_err(|e| e.message(lang));
+        }
+        other => other,
+    };
     let (who, act) = action(cmd).map_err(|e| e.message(lang))?;
     run_staff(who, act, lang).await.map_err(|e| e.message(lang))
 }

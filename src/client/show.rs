@@ -256,7 +256,11 @@ pub fn thread_list(lang: Lang, threads: &[ThreadSummary]) -> String {
             t(lang, "actividad", "activity"),
             s.activity.iso(),
             s.messages,
-            t(lang, "mensajes", "messages"),
+            if s.messages == 1 {
+                t(lang, "mensaje", "message")
+            } else {
+                t(lang, "mensajes", "messages")
+            },
         );
         if s.device_only {
             let _ = write!(out, "  [{}]", t(lang, "solo dispositivo", "device only"));
