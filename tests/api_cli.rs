@@ -325,6 +325,43 @@ async fn the_cli_sends_only_sealed_records_and_reads_with_the_pages() {
         page.body
     );
 
+    // A thread made on the pages opens with the CLI, reply included.
+    let web_text = "Pregunta enviada desde las páginas, sin JavaScript.";
+    let a_hex = f.coord_a.id.hex();
+    let mut web = Browser::new(&server.base);
+    let r = web
+        .post_multipart(
+            &format!("/e/{}/enviar", f.slug),
+            &[("kind", "question"), ("reader", &a_hex)],
+            web_text,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let web_phrase = common::receipt_words(&r.body).join(" ");
+    let wread = buzon(
+        &["report", "read", "--server", &base, "--server-key", &server_key],
+        &format!("{web_phrase}\n"),
+        dir,
+    )
+    .await;
+    assert_eq!(wread.code, 0, "{}{}", wread.stdout, wread.stderr);
+    assert!(wread.stdout.contains(web_text), "{}", wread.stdout);
+    let web_reply = "Y esta respuesta la escribí con la línea de órdenes.";
+    let wreply = buzon(
+        &["report", "reply", "--server", &base, "--server-key", &server_key],
+        &format!("{web_phrase}\n{web_reply}"),
+        dir,
+    )
+    .await;
+    assert_eq!(wreply.code, 0, "{}{}", wreply.stdout, wreply.stderr);
+    let mut back = Browser::new(&server.base);
+    assert_eq!(back.post_form("/r", &[("receipt", &web_phrase)]).await.status, 303);
+    assert_eq!(
+        message_texts(&back.get("/r/hilo").await.body),
+        vec![web_text.to_owned(), web_reply.to_owned()]
+    );
+
     // Nothing secret crossed the wire: not the texts, not the file, not
     // the receipt in any spelling, not the passphrase or the key file.
     let wire = sent.lock().unwrap().clone();
@@ -336,6 +373,7 @@ async fn the_cli_sends_only_sealed_records_and_reads_with_the_pages() {
         ("message", text.as_bytes().to_vec()),
         ("answer", answer.as_bytes().to_vec()),
         ("second message", second.as_bytes().to_vec()),
+        ("reply to the web thread", web_reply.as_bytes().to_vec()),
         ("attachment", attachment[40_000..40_064].to_vec()),
         ("passphrase", passphrase.as_bytes().to_vec()),
         ("key file", key_file[..64].to_vec()),
