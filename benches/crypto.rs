@@ -57,5 +57,38 @@ fn seal(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, kdf, seal);
+/// What the server does per API write without any key (spec/api.md, "What
+/// the server checks"), and a client's sealing of one full chunk.
+fn api_checks(c: &mut Criterion) {
+    let key = Key32::from_bytes([9; 32]);
+    let thread = Id([5; 16]);
+    let alice = RecipientSecret::from_bytes([1; 32]);
+    let inner = envelope::seal_wrap_inner(
+        thread,
+        &envelope::Slot::Reporter,
+        0,
+        &alice.public(),
+        &key,
+        [3; 32],
+        [4; 24],
+    )
+    .unwrap();
+    c.bench_function("api: check and storage-seal a client wrap", |b| {
+        b.iter(|| {
+            envelope::parse_wrap_inner(&inner).unwrap();
+            envelope::seal_wrap_outer(&key, thread, &envelope::Slot::Reporter, &inner, [8; 24])
+                .unwrap()
+        })
+    });
+    let data = vec![7u8; envelope::CHUNK_DATA];
+    c.bench_function("client: seal a full 64 KiB chunk", |b| {
+        b.iter(|| envelope::seal_chunk(&key, thread, Id([6; 16]), 0, 0, &data, [6; 24]).unwrap())
+    });
+    let chunk = envelope::seal_chunk(&key, thread, Id([6; 16]), 0, 0, &data, [6; 24]).unwrap();
+    c.bench_function("api: shape of a 64 KiB chunk", |b| {
+        b.iter(|| envelope::attachment_shape(&chunk, true).unwrap())
+    });
+}
+
+criterion_group!(benches, kdf, seal, api_checks);
 criterion_main!(benches);

@@ -16,20 +16,61 @@ use buzon::saadd::Role;
 use common::{Browser, TestServer, contains, files_under, fixture, message_texts};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// A loopback TCP proxy that forwards to `target` and keeps every byte a
-/// client sent.
-async fn recording_proxy(target: std::net::SocketAddr) -> (String, Arc<Mutex<Vec<u8>>>) {
+/// A SOCKS5 proxy on loopback (RFC 1928, no authentication, CONNECT only)
+/// that sends every connection to `target`, whatever host it names, and
+/// keeps every byte a client sent. The CLI reaches it with `socks5h://`,
+/// so the server's name (an onion address here) is resolved by the proxy,
+/// as Tor would, never on the client.
+async fn recording_socks(
+    target: std::net::SocketAddr,
+) -> (String, Arc<Mutex<Vec<u8>>>, Arc<Mutex<Vec<String>>>) {
     let sent = Arc::new(Mutex::new(Vec::new()));
+    let hosts = Arc::new(Mutex::new(Vec::new()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let log = sent.clone();
+    let (log, names) = (sent.clone(), hosts.clone());
     tokio::spawn(async move {
         while let Ok((mut client, _)) = listener.accept().await {
-            let log = log.clone();
+            let (log, names) = (log.clone(), names.clone());
             tokio::spawn(async move {
+                // Greeting: version 5, methods; answer "no authentication".
+                let mut head = [0u8; 2];
+                if client.read_exact(&mut head).await.is_err() || head[0] != 5 {
+                    return;
+                }
+                let mut methods = vec![0u8; head[1] as usize];
+                if client.read_exact(&mut methods).await.is_err() {
+                    return;
+                }
+                let _ = client.write_all(&[5, 0]).await;
+                // Request: 5, CONNECT, 0, address type, address, port.
+                let mut req = [0u8; 4];
+                if client.read_exact(&mut req).await.is_err() || req[1] != 1 {
+                    return;
+                }
+                let host = match req[3] {
+                    3 => {
+                        let mut len = [0u8; 1];
+                        let _ = client.read_exact(&mut len).await;
+                        let mut name = vec![0u8; len[0] as usize];
+                        let _ = client.read_exact(&mut name).await;
+                        String::from_utf8_lossy(&name).into_owned()
+                    }
+                    1 => {
+                        let mut ip = [0u8; 4];
+                        let _ = client.read_exact(&mut ip).await;
+                        format!("{ip:?}")
+                    }
+                    _ => return,
+                };
+                let mut port = [0u8; 2];
+                let _ = client.read_exact(&mut port).await;
+                names.lock().unwrap().push(host);
                 let Ok(mut server) = tokio::net::TcpStream::connect(target).await else {
+                    let _ = client.write_all(&[5, 5, 0, 1, 0, 0, 0, 0, 0, 0]).await;
                     return;
                 };
+                let _ = client.write_all(&[5, 0, 0, 1, 127, 0, 0, 1, 0, 0]).await;
                 let (mut cr, mut cw) = client.split();
                 let (mut sr, mut sw) = server.split();
                 let up = async {
@@ -54,8 +95,11 @@ async fn recording_proxy(target: std::net::SocketAddr) -> (String, Arc<Mutex<Vec
             });
         }
     });
-    (format!("http://{addr}"), sent)
+    (format!("socks5h://{addr}"), sent, hosts)
 }
+
+/// An onion address nobody can resolve: only the proxy knows where it goes.
+const ONION: &str = "http://buzonpruebaxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.onion";
 
 struct Run {
     code: i32,
@@ -63,10 +107,20 @@ struct Run {
     stderr: String,
 }
 
-/// Runs the `buzon` binary with `stdin` piped in.
+/// The SOCKS proxy every command that talks to the server goes through.
+static PROXY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Runs the `buzon` binary with `stdin` piped in; commands that talk to a
+/// server go through [`PROXY`].
 async fn buzon(args: &[&str], stdin: &str, dir: &Path) -> Run {
+    let mut all: Vec<&str> = args.to_vec();
+    if let Some(p) = PROXY.get()
+        && args.contains(&"--server")
+    {
+        all.extend(["--proxy", p.as_str()]);
+    }
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_buzon"))
-        .args(args)
+        .args(&all)
         .current_dir(dir)
         .env("LANG", "es_MX.UTF-8")
         .env_remove("BUZON_SERVER_KEY")
@@ -108,7 +162,9 @@ async fn the_cli_sends_only_sealed_records_and_reads_with_the_pages() {
     let server = TestServer::start().await;
     let saadd = server.saadd.clone();
     let f = fixture(&saadd).await;
-    let (base, sent) = recording_proxy(server.addr).await;
+    let (proxy, sent, hosts) = recording_socks(server.addr).await;
+    PROXY.set(proxy).unwrap();
+    let base = ONION.to_owned();
     let work = tempfile::tempdir().unwrap();
     let dir = work.path();
     let server_key = saadd.server_key().unwrap();
@@ -340,7 +396,14 @@ async fn the_cli_sends_only_sealed_records_and_reads_with_the_pages() {
     assert_eq!(r.status, 200, "{}", r.body);
     let web_phrase = common::receipt_words(&r.body).join(" ");
     let wread = buzon(
-        &["report", "read", "--server", &base, "--server-key", &server_key],
+        &[
+            "report",
+            "read",
+            "--server",
+            &base,
+            "--server-key",
+            &server_key,
+        ],
         &format!("{web_phrase}\n"),
         dir,
     )
@@ -349,14 +412,26 @@ async fn the_cli_sends_only_sealed_records_and_reads_with_the_pages() {
     assert!(wread.stdout.contains(web_text), "{}", wread.stdout);
     let web_reply = "Y esta respuesta la escribí con la línea de órdenes.";
     let wreply = buzon(
-        &["report", "reply", "--server", &base, "--server-key", &server_key],
+        &[
+            "report",
+            "reply",
+            "--server",
+            &base,
+            "--server-key",
+            &server_key,
+        ],
         &format!("{web_phrase}\n{web_reply}"),
         dir,
     )
     .await;
     assert_eq!(wreply.code, 0, "{}{}", wreply.stdout, wreply.stderr);
     let mut back = Browser::new(&server.base);
-    assert_eq!(back.post_form("/r", &[("receipt", &web_phrase)]).await.status, 303);
+    assert_eq!(
+        back.post_form("/r", &[("receipt", &web_phrase)])
+            .await
+            .status,
+        303
+    );
     assert_eq!(
         message_texts(&back.get("/r/hilo").await.body),
         vec![web_text.to_owned(), web_reply.to_owned()]
@@ -364,6 +439,13 @@ async fn the_cli_sends_only_sealed_records_and_reads_with_the_pages() {
 
     // Nothing secret crossed the wire: not the texts, not the file, not
     // the receipt in any spelling, not the passphrase or the key file.
+    // Every connection went through the proxy, naming the onion address.
+    let named = hosts.lock().unwrap().clone();
+    assert!(!named.is_empty());
+    assert!(
+        named.iter().all(|h| ONION.ends_with(h.as_str())),
+        "{named:?}"
+    );
     let wire = sent.lock().unwrap().clone();
     assert!(
         contains(&wire, b"POST /api/v1/threads"),
