@@ -36,6 +36,9 @@ pub const SESSION_TTL: Duration = Duration::from_secs(15 * 60);
 /// Most API sessions held at once.
 const MAX_SESSIONS: usize = 20_000;
 
+/// Most sessions one caller (a thread's reporter, a staff member) holds.
+const SESSIONS_PER_CALLER: usize = 8;
+
 /// Largest JSON part of a multipart request (a 256 KiB message record in
 /// base64 and five attachment records).
 const JSON_PART: usize = 512 * 1024;
@@ -63,6 +66,18 @@ impl ApiSessions {
         };
         if map.len() >= MAX_SESSIONS {
             map.retain(|_, s| s.expires > now);
+        }
+        // One receipt or key holds a few sessions at most, so nobody can
+        // fill the table with their own: the oldest gives way.
+        let mine: Vec<([u8; 32], Instant)> = map
+            .iter()
+            .filter(|(_, s)| s.caller == caller)
+            .map(|(k, s)| (*k, s.expires))
+            .collect();
+        if mine.len() >= SESSIONS_PER_CALLER
+            && let Some((oldest, _)) = mine.iter().min_by_key(|(_, e)| *e)
+        {
+            map.remove(oldest);
         }
         if map.len() >= MAX_SESSIONS {
             return false;
@@ -783,5 +798,42 @@ pub async fn status(
     match st.saadd.api_status(thread, &c, to).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => refuse(&st, &ctx, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_caller_holds_at_most_eight_sessions_and_sessions_expire() {
+        let sessions = ApiSessions::default();
+        let caller = Caller {
+            slot: Slot::Reporter,
+            public: crate::core::wrap::RecipientKey([9; 32]),
+        };
+        let other = Caller {
+            slot: Slot::Staff(Id([1; 16])),
+            public: crate::core::wrap::RecipientKey([8; 32]),
+        };
+        let t0 = Instant::now();
+        assert!(sessions.insert(&Key32::from_bytes([200; 32]), other, None, t0));
+        for i in 0..9u8 {
+            let at = t0 + Duration::from_secs(u64::from(i));
+            assert!(sessions.insert(&Key32::from_bytes([i; 32]), caller, None, at));
+        }
+        let now = t0 + Duration::from_secs(10);
+        assert!(sessions.get(&[0; 32], now).is_none(), "the oldest gave way");
+        for i in 1..9u8 {
+            assert!(sessions.get(&[i; 32], now).is_some());
+        }
+        assert!(
+            sessions.get(&[200; 32], now).is_some(),
+            "others keep theirs"
+        );
+        let later = t0 + SESSION_TTL + Duration::from_secs(9);
+        assert!(sessions.get(&[8; 32], later).is_none(), "expired");
+        sessions.remove(&[7; 32]);
+        assert!(sessions.get(&[7; 32], now).is_none());
     }
 }
