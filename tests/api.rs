@@ -190,12 +190,7 @@ fn message(
 type Chunks = Vec<(Id, u32, Vec<u8>)>;
 
 /// An attachment sealed as the client seals it: record and chunks.
-fn attachment(
-    tk: &Key32,
-    thread: Id,
-    epoch: u32,
-    data: &[u8],
-) -> (Id, Value, Chunks) {
+fn attachment(tk: &Key32, thread: Id, epoch: u32, data: &[u8]) -> (Id, Value, Chunks) {
     let id = Id(rnd());
     let pieces: Vec<&[u8]> = if data.is_empty() {
         vec![&[]]

@@ -314,6 +314,8 @@ fn thread_page(
     let assignable: Vec<_> = staff
         .iter()
         .filter(|s| s.active && s.role == Role::Advisor && !r.readers.contains(&s.id))
+        // A device-only thread can go only to advisors who read on their device.
+        .filter(|s| !r.device_only || s.device_key.is_some())
         .collect();
     let regrantable: Vec<_> = r
         .shown
@@ -370,7 +372,7 @@ fn thread_page(
                     form method="post" action={ (base) "/asignar" } {
                         label for="advisor" { (st.t(ctx, "assign-advisor-label")) }
                         select #advisor name="advisor" {
-                            @for a in &assignable { option value=(a.id.hex()) { (a.display_name) } }
+                            @for a in &assignable { option value=(a.id.hex()) { (a.display_name) " (" (st.t(ctx, if a.device_key.is_some() { "reads-device" } else { "reads-server" })) ")" } }
                         }
                         p { button type="submit" { (st.t(ctx, "assign-button")) } }
                     }
