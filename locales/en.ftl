@@ -5,7 +5,7 @@ nav-back-home = Back to the start
 nav-back-list = Back to the list
 footer-reporter = This site uses no JavaScript, loads nothing from other sites, and does not keep your IP address or the exact time of your messages (only the day).
 footer-staff-link = Staff sign-in
-footer-staff = Staff area. What you read here is decrypted for you alone; do not copy it out of the system.
+footer-staff = Staff area. What you read here is decrypted on the server for you alone, while your session is open; do not copy it outside the system.
 
 err-title = That did not work
 err-not-found = We could not find what you are looking for. Check the address or go back to the start.
@@ -55,7 +55,7 @@ role-entity-admin = institution administration
 
 entity-who-reads = Who will be able to read what you send
 entity-who-reads-text = Your message is encrypted so that only these coordinators can read it (you may exclude any of them below):
-entity-advisors-later = Later, coordination may assign your conversation to advisors, who will also be able to read it. You will always see who can read it when you come back with your receipt. The server cannot read it.
+entity-advisors-later = Later, coordination may assign your conversation to advisors, who will also be able to read it. You will always see who can read it, and how, when you come back with your receipt. On these pages the server encrypts your message as it arrives and stores it encrypted; it decrypts it again only while someone who reads through the server opens it, or you here with your receipt. For the server never to see it, use the «buzon report» program on your computer.
 entity-times = Response times
 entity-first-response = First reply: within { $days } working days.
 entity-answer = Full answer: within { $days } working days.
@@ -116,6 +116,7 @@ thread-messages = Messages
 thread-readers = Who can read this conversation now
 thread-no-readers = For now no staff member can read it.
 thread-readers-how = Besides you. Someone who reads through the server opens the conversation on the server when they sign in; someone who reads on their device opens it only there. Without one of them, the server cannot read it.
+thread-device-only = You asked for this conversation to be read only by people who open it on their own device. Opening it here with your receipt lets the server decrypt it to show it to you. To read and reply without the server seeing it, use the «buzon report read» program on your computer.
 reads-device = reads only on their own device
 reads-server = reads through the server
 author-you = You

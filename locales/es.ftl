@@ -6,7 +6,7 @@ nav-back-home = Volver al inicio
 nav-back-list = Volver a la lista
 footer-reporter = Este sitio no usa JavaScript, no carga nada de otros sitios y no guarda tu dirección IP ni la hora exacta de tus mensajes.
 footer-staff-link = Acceso para personal
-footer-staff = Área de personal. Lo que lees aquí se descifra solo para ti; no lo copies fuera del sistema.
+footer-staff = Área de personal. Lo que lees aquí se descifra en el servidor solo para ti, mientras tu sesión esté abierta; no lo copies fuera del sistema.
 
 err-title = No se pudo completar
 err-not-found = No encontramos lo que buscas. Revisa la dirección o vuelve al inicio.
@@ -56,7 +56,7 @@ role-entity-admin = administración de la institución
 
 entity-who-reads = Quién podrá leer lo que envíes
 entity-who-reads-text = Tu mensaje se cifra para que solo puedan leerlo estas personas de coordinación (puedes excluir a cualquiera más abajo):
-entity-advisors-later = Después, la coordinación puede asignar tu conversación a personas asesoras, que también podrán leerla. Siempre verás quién puede leerla cuando vuelvas con tu recibo. El servidor no puede leerla.
+entity-advisors-later = Después, la coordinación puede asignar tu conversación a personas asesoras, que también podrán leerla. Siempre verás quién puede leerla, y cómo, cuando vuelvas con tu recibo. En estas páginas el servidor cifra tu mensaje al recibirlo y lo guarda cifrado; vuelve a descifrarlo solo mientras lo abre alguien que lee a través del servidor, o tú aquí con tu recibo. Para que el servidor nunca lo vea, usa el programa «buzon report» en tu equipo.
 entity-times = Tiempos de respuesta
 entity-first-response = Primera respuesta: dentro de { $days } días hábiles.
 entity-answer = Respuesta de fondo: dentro de { $days } días hábiles.
@@ -117,6 +117,7 @@ thread-messages = Mensajes
 thread-readers = Quién puede leer esta conversación ahora
 thread-no-readers = Por ahora nadie del personal puede leerla.
 thread-readers-how = Además de ti. Quien lee a través del servidor abre la conversación en el servidor cuando inicia sesión; quien lee en su dispositivo la abre solo allí. Sin una de esas personas, el servidor no puede leerla.
+thread-device-only = Pediste que esta conversación la lean solo personas que la abren en su propio dispositivo. Al abrirla aquí con tu recibo, el servidor la descifra para mostrártela. Para leerla y responder sin que el servidor la vea, usa el programa «buzon report read» en tu equipo.
 reads-device = lee solo en su dispositivo
 reads-server = lee a través del servidor
 author-you = Tú

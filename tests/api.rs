@@ -118,7 +118,8 @@ impl Api {
             &ch,
         )
         .unwrap();
-        (thread, b64(key.expose()))
+        let session = v["session"].as_str().unwrap();
+        (thread, format!("{session}.{}", b64(key.expose())))
     }
 
     async fn staff_session(&self, login: &str, secret: &RecipientSecret) -> Option<String> {
@@ -134,7 +135,7 @@ impl Api {
             &ch,
         )
         .ok()
-        .map(|k| b64(k.expose()))
+        .map(|k| format!("{}.{}", v["session"].as_str().unwrap(), b64(k.expose())))
     }
 
     async fn thread(&self, id: Id, bearer: &str) -> ThreadOut {
@@ -770,6 +771,25 @@ async fn the_server_refuses_what_it_can_check() {
         )
         .await;
     assert_eq!((status, code(&v)), (403, "forbidden"));
+
+    // A plain rotation is for a due key only, and never an advisor's: a
+    // reader's garbage wraps would lock everyone else out.
+    let rotate = |bearer: String| {
+        let api = &api;
+        let tk = Key32::from_bytes(rnd());
+        let link = envelope::seal_link(&tk, m.thread, 1, keys.current_key(), rnd());
+        let body = json!({ "epoch": 1, "link": b64(&link), "wraps": [
+            wrap_for(m.thread, Slot::Reporter, 1, &m.secret.public(), &tk),
+            wrap_for(m.thread, Slot::Staff(dev_coord.id), 1, &dev_c.public(), &tk),
+            wrap_for(m.thread, Slot::Staff(ana_rec.id), 1, &ana.public(), &tk),
+        ] });
+        let path = format!("/api/v1/threads/{}/rotate", m.thread.hex());
+        async move { api.post(&path, Some(&bearer), &body).await }
+    };
+    let (status, v) = rotate(ana_bearer.clone()).await;
+    assert_eq!((status, code(&v)), (403, "forbidden"));
+    let (status, v) = rotate(coord_bearer.clone()).await;
+    assert_eq!((status, code(&v)), (409, "stale"), "no rotation was due");
 
     // Unassign rotates: the wraps must cover exactly who remains.
     let new_tk = Key32::from_bytes(rnd());

@@ -93,6 +93,9 @@ pub enum ClientError {
     AdvisorReadsOnServer(String),
     /// The advisor already reads the thread.
     AlreadyReader(String),
+    /// A rotation is due and this advisor may not make it (spec/api.md,
+    /// "Rotation"): a coordinator or the reporter must write first.
+    RotationPending,
     /// The advisor does not read the thread.
     NotAReader(String),
     /// Not a status staff can set.
@@ -321,6 +324,12 @@ impl ClientError {
                     "reads through the server, and this conversation is for people who read on their own device only",
                 )
             ),
+            RotationPending => t(
+                lang,
+                "Alguien perdió el acceso a esta conversación y su llave debe cambiar antes de que se escriba algo más. Lo hace la coordinación o la persona que reporta cuando escribe; intenta de nuevo después.",
+                "Someone lost access to this conversation and its key must change before anything more is written. A coordinator or the reporter does that when they write; try again afterwards.",
+            )
+            .to_owned(),
             AlreadyReader(x) => format!(
                 "«{x}» {}",
                 t(

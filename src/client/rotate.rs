@@ -49,6 +49,16 @@ pub async fn rotate_if_due(
     if !opened.view.rotate {
         return Ok(opened);
     }
+    // Only the reporter and coordinators rotate (spec/api.md, "Rotation").
+    if let crate::core::envelope::Slot::Staff(me) = opened.slot
+        && !opened
+            .view
+            .readers
+            .iter()
+            .any(|r| r.id == me && r.role == "coordinator")
+    {
+        return Err(ClientError::RotationPending);
+    }
     let rotation = checked_rotation(api, &opened, None, pin, entropy).await?;
     api.post_json_ok(
         &format!("/api/v1/threads/{}/rotate", opened.id().hex()),

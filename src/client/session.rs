@@ -48,7 +48,10 @@ pub fn open_challenge(
     };
     let wrapped = api::unb64(&answer.challenge).ok_or(ClientError::BadAnswer("challenge"))?;
     let key = wrap::unwrap(secret, &context, &wrapped).map_err(|_| wrong)?;
-    Ok((who, Zeroizing::new(api::b64(key.expose()))))
+    Ok((
+        who,
+        Zeroizing::new(format!("{}.{}", answer.session, api::b64(key.expose()))),
+    ))
 }
 
 #[cfg(test)]
@@ -69,11 +72,15 @@ mod tests {
         let answer = SessionChallenge {
             thread: Some(thread),
             staff: None,
+            session: "c2Vzc2lvbg".into(),
             challenge: challenge(&me, &session_context(thread, &Slot::Reporter), &secret),
         };
         let (who, bearer) = open_challenge(&me, &answer, true).unwrap();
         assert_eq!(who, SessionFor::Thread(thread));
-        assert_eq!(bearer.as_str(), api::b64(&[0x5a; 32]));
+        assert_eq!(
+            bearer.as_str(),
+            format!("c2Vzc2lvbg.{}", api::b64(&[0x5a; 32]))
+        );
         assert!(matches!(
             open_challenge(&other, &answer, true),
             Err(ClientError::ReceiptDoesNotOpen)
@@ -82,6 +89,7 @@ mod tests {
         let staff = Id([8; 16]);
         let answer = SessionChallenge {
             thread: None,
+            session: "c2Vzc2lvbg".into(),
             staff: Some(staff),
             challenge: challenge(
                 &me,
@@ -99,6 +107,7 @@ mod tests {
         ));
         // A challenge made for another staff id does not open.
         let moved = SessionChallenge {
+            session: "c2Vzc2lvbg".into(),
             staff: Some(Id([9; 16])),
             ..answer
         };

@@ -116,6 +116,9 @@ pub struct SessionChallenge {
     pub thread: Option<Id>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub staff: Option<Id>,
+    /// The session's clear part (base64url): the bearer is
+    /// `session "." base64url(unwrapped challenge)`.
+    pub session: String,
     pub challenge: String,
 }
 

@@ -702,11 +702,18 @@ impl Saadd {
         rotation: &RotationIn,
         remove: Option<Id>,
     ) -> Result<(), SaaddError> {
-        if remove.is_some() {
+        // The server cannot check what a rotation wraps: a reader who sent
+        // garbage would lock everyone else out. So only the reporter and
+        // coordinators rotate, and only when a rotation is due or a
+        // coordinator removes an advisor in the same step.
+        if remove.is_some() || matches!(caller.slot, Slot::Staff(_)) {
             self.require_coordinator(caller)?;
         }
         let _w = self.writes.lock().await;
         let (mut record, _) = self.api_access(thread, caller)?;
+        if remove.is_none() && !record.rotate {
+            return Err(SaaddError::Stale);
+        }
         if let Some(advisor) = remove {
             if !record.advisors.contains(&advisor) {
                 return Err(SaaddError::NotFound);
@@ -784,6 +791,12 @@ impl Saadd {
             return Err(SaaddError::DeviceOnly);
         }
         let public = super::admin::staff_public(&target)?;
+        // A wrap for another epoch was made before a rotation the caller
+        // has not seen: read again, not a malformed request.
+        let sent = decode(&wrap.wrap, "wraps")?;
+        if envelope::parse_wrap_inner(&sent).is_ok_and(|w| w.epoch != record.epoch) {
+            return Err(SaaddError::Stale);
+        }
         let inner = Self::check_wrap(wrap, record.epoch, &public)?;
         let slot = Slot::Staff(advisor);
         let sk = self.storage_key(thread)?;

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -33,12 +33,6 @@ use crate::saadd::api::{Caller, Upload, kind_key};
 /// How long an API session lives.
 pub const SESSION_TTL: Duration = Duration::from_secs(15 * 60);
 
-/// Most API sessions held at once.
-const MAX_SESSIONS: usize = 20_000;
-
-/// Most sessions one caller (a thread's reporter, a staff member) holds.
-const SESSIONS_PER_CALLER: usize = 8;
-
 /// Largest JSON part of a multipart request (a 256 KiB message record in
 /// base64 and five attachment records).
 const JSON_PART: usize = 512 * 1024;
@@ -46,69 +40,140 @@ const JSON_PART: usize = 512 * 1024;
 /// Largest chunk record: version, epoch, nonce, a 64 KiB frame, tag.
 const CHUNK_RECORD: usize = 5 + 24 + 65_536 + 16;
 
-struct ApiSession {
-    caller: Caller,
-    /// The reporter's thread; `None` for staff.
-    thread: Option<Id>,
-    expires: Instant,
+/// Most ended sessions remembered until they would have expired anyway.
+const MAX_ENDED: usize = 100_000;
+
+/// `version || kind || id || public key || expires (u64, Unix seconds) ||
+/// nonce (16)`: the nonce keeps two sessions issued in the same second
+/// apart, so ending one does not end the other.
+const PAYLOAD_LEN: usize = 1 + 1 + 16 + 32 + 8 + 16;
+
+/// API sessions (spec/api.md, "Sessions") are stateless: the session
+/// names its caller and expiry in the clear, and its secret is a keyed
+/// BLAKE3 hash of that under a key that lives only in this process. So a
+/// challenge, answered or not, stores nothing: nobody can fill memory or
+/// tell logins apart by asking. Only sessions ended early are remembered.
+pub struct ApiSessions {
+    key: Key32,
+    ended: Mutex<HashMap<[u8; 32], u64>>,
 }
 
-/// Sessions by `BLAKE3(secret)`, in memory only.
-#[derive(Default)]
-pub struct ApiSessions {
-    map: Mutex<HashMap<[u8; 32], ApiSession>>,
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 impl ApiSessions {
-    fn insert(&self, secret: &Key32, caller: Caller, thread: Option<Id>, now: Instant) -> bool {
-        let Ok(mut map) = self.map.lock() else {
-            return false;
+    pub fn new(key: [u8; 32]) -> ApiSessions {
+        ApiSessions {
+            key: Key32::from_bytes(key),
+            ended: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn secret(&self, payload: &[u8]) -> Key32 {
+        Key32::from_bytes(*blake3::keyed_hash(self.key.expose(), payload).as_bytes())
+    }
+
+    /// A new session for `caller`: the payload to hand out in the clear and
+    /// the secret to wrap to the caller's key.
+    fn issue(
+        &self,
+        caller: &Caller,
+        thread: Option<Id>,
+        now: u64,
+        nonce: [u8; 16],
+    ) -> (Vec<u8>, Key32) {
+        let (kind, id) = match (caller.slot, thread) {
+            (Slot::Staff(id), _) => (1u8, id),
+            (Slot::Reporter, t) => (0u8, t.unwrap_or(Id([0; 16]))),
         };
-        if map.len() >= MAX_SESSIONS {
-            map.retain(|_, s| s.expires > now);
+        let mut payload = Vec::with_capacity(PAYLOAD_LEN);
+        payload.push(1);
+        payload.push(kind);
+        payload.extend_from_slice(&id.0);
+        payload.extend_from_slice(&caller.public.0);
+        payload.extend_from_slice(&now.saturating_add(SESSION_TTL.as_secs()).to_be_bytes());
+        payload.extend_from_slice(&nonce);
+        let secret = self.secret(&payload);
+        (payload, secret)
+    }
+
+    /// The caller of a bearer value `payload.secret`, if it is genuine,
+    /// current and not ended.
+    fn check(&self, bearer: &str, now: u64) -> Option<(Caller, Option<Id>)> {
+        let (p, m) = bearer.split_once('.')?;
+        let payload = unb64(p)?;
+        let mac = unb64(m)?;
+        if payload.len() != PAYLOAD_LEN || payload[0] != 1 {
+            return None;
         }
-        // One receipt or key holds a few sessions at most, so nobody can
-        // fill the table with their own: the oldest gives way.
-        let mine: Vec<([u8; 32], Instant)> = map
-            .iter()
-            .filter(|(_, s)| s.caller == caller)
-            .map(|(k, s)| (*k, s.expires))
-            .collect();
-        if mine.len() >= SESSIONS_PER_CALLER
-            && let Some((oldest, _)) = mine.iter().min_by_key(|(_, e)| *e)
+        let given: [u8; 32] = mac.try_into().ok()?;
+        // blake3::Hash compares in constant time.
+        if blake3::Hash::from(given) != blake3::keyed_hash(self.key.expose(), &payload) {
+            return None;
+        }
+        let id = Id(payload[2..18].try_into().ok()?);
+        let public = crate::core::wrap::RecipientKey(payload[18..50].try_into().ok()?);
+        let expires = u64::from_be_bytes(payload[50..58].try_into().ok()?);
+        if expires <= now {
+            return None;
+        }
+        if self
+            .ended
+            .lock()
+            .ok()?
+            .contains_key(blake3::hash(bearer.as_bytes()).as_bytes())
         {
-            map.remove(oldest);
+            return None;
         }
-        if map.len() >= MAX_SESSIONS {
-            return false;
-        }
-        map.insert(
-            *blake3::hash(secret.expose()).as_bytes(),
-            ApiSession {
-                caller,
-                thread,
-                expires: now + SESSION_TTL,
-            },
-        );
-        true
-    }
-
-    fn get(&self, secret: &[u8], now: Instant) -> Option<(Caller, Option<Id>)> {
-        let map = self.map.lock().ok()?;
-        let s = map.get(blake3::hash(secret).as_bytes())?;
-        (s.expires > now).then_some((s.caller, s.thread))
-    }
-
-    fn remove(&self, secret: &[u8]) {
-        if let Ok(mut map) = self.map.lock() {
-            map.remove(blake3::hash(secret).as_bytes());
+        match payload[1] {
+            0 => Some((
+                Caller {
+                    slot: Slot::Reporter,
+                    public,
+                },
+                Some(id),
+            )),
+            1 => Some((
+                Caller {
+                    slot: Slot::Staff(id),
+                    public,
+                },
+                None,
+            )),
+            _ => None,
         }
     }
 
-    /// Drops expired sessions.
-    pub fn sweep(&self, now: Instant) {
-        if let Ok(mut map) = self.map.lock() {
-            map.retain(|_, s| s.expires > now);
+    /// Ends a session before its expiry (best effort once `MAX_ENDED`
+    /// sessions are remembered: it then lasts until it expires).
+    fn end(&self, bearer: &str, now: u64) {
+        let Some(expires) = bearer
+            .split_once('.')
+            .and_then(|(p, _)| unb64(p))
+            .filter(|p| p.len() == PAYLOAD_LEN)
+            .and_then(|p| p[50..58].try_into().ok())
+            .map(u64::from_be_bytes)
+        else {
+            return;
+        };
+        if let Ok(mut ended) = self.ended.lock() {
+            if ended.len() >= MAX_ENDED {
+                ended.retain(|_, e| *e > now);
+            }
+            if ended.len() < MAX_ENDED {
+                ended.insert(*blake3::hash(bearer.as_bytes()).as_bytes(), expires);
+            }
+        }
+    }
+
+    /// Forgets ended sessions that have expired anyway.
+    pub fn sweep(&self) {
+        let now = unix_now();
+        if let Ok(mut ended) = self.ended.lock() {
+            ended.retain(|_, e| *e > now);
         }
     }
 }
@@ -183,6 +248,15 @@ fn read_json<T: DeserializeOwned>(
         .map_err(|_| api_error(st, ctx, StatusCode::BAD_REQUEST, "request_malformed"))
 }
 
+/// The value of an `Authorization: Bearer …` header.
+fn bearer(value: &str) -> Option<&str> {
+    value
+        .get(..7)
+        .filter(|p| p.eq_ignore_ascii_case("Bearer "))
+        .and_then(|_| value.get(7..))
+        .map(str::trim)
+}
+
 /// The caller of a request, from its bearer secret.
 fn caller(st: &AppState, ctx: &Ctx, headers: &HeaderMap) -> Result<(Caller, Option<Id>), Response> {
     let unauthorised = || api_error(st, ctx, StatusCode::UNAUTHORIZED, "session");
@@ -190,22 +264,16 @@ fn caller(st: &AppState, ctx: &Ctx, headers: &HeaderMap) -> Result<(Caller, Opti
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .ok_or_else(unauthorised)?;
-    let token = value
-        .get(..7)
-        .filter(|p| p.eq_ignore_ascii_case("Bearer "))
-        .and_then(|_| value.get(7..))
-        .and_then(|t| unb64(t.trim()))
-        .ok_or_else(unauthorised)?;
+    let token = bearer(value).ok_or_else(unauthorised)?;
     let (c, thread) = st
         .api_sessions
-        .get(&token, Instant::now())
+        .check(token, unix_now())
         .ok_or_else(unauthorised)?;
     // A staff session ends as soon as the member's key changes (a new
     // device key, removal).
     if let Slot::Staff(id) = c.slot
         && !st.saadd.staff_key_current(id, &c.public)
     {
-        st.api_sessions.remove(&token);
         return Err(unauthorised());
     }
     Ok((c, thread))
@@ -262,24 +330,22 @@ pub async fn entities(State(st): State<AppState>, ctx: Ctx) -> Response {
 
 // ---------------------------------------------------------------- sessions
 
-/// Wraps a fresh session secret to `public` and records the session.
+/// A session for `caller` (or, with `None`, for nobody: an unknown login
+/// gets the same shape), its secret wrapped to `public`: the `session` and
+/// `challenge` fields of the answer.
 fn challenge(
     st: &AppState,
     ctx: &Ctx,
-    caller: Option<Caller>,
-    public: &crate::core::wrap::RecipientKey,
+    caller: &Caller,
     context: &[u8],
     thread: Option<Id>,
-) -> Result<String, Response> {
-    let secret = Key32::from_bytes(st.random());
-    let wrapped = wrap::wrap(public, st.random(), st.random(), context, &secret)
+) -> Result<(String, String), Response> {
+    let (payload, secret) = st
+        .api_sessions
+        .issue(caller, thread, unix_now(), st.random());
+    let wrapped = wrap::wrap(&caller.public, st.random(), st.random(), context, &secret)
         .map_err(|_| refuse(st, ctx, SaaddError::NotFound))?;
-    if let Some(c) = caller
-        && !st.api_sessions.insert(&secret, c, thread, Instant::now())
-    {
-        return Err(refuse(st, ctx, SaaddError::Busy));
-    }
-    Ok(b64(&wrapped))
+    Ok((b64(&payload), b64(&wrapped)))
 }
 
 /// `POST /api/v1/sessions/reporter`.
@@ -302,19 +368,13 @@ pub async fn reporter_session(
             public: record.reporter_key,
         };
         let context = envelope::session_context(record.id, &Slot::Reporter);
-        let ch = challenge(
-            &st,
-            &ctx,
-            Some(caller),
-            &record.reporter_key,
-            &context,
-            Some(record.id),
-        )?;
+        let (session, ch) = challenge(&st, &ctx, &caller, &context, Some(record.id))?;
         Ok(json(
             StatusCode::OK,
             &SessionChallenge {
                 thread: Some(record.id),
                 staff: None,
+                session,
                 challenge: ch,
             },
         ))
@@ -331,29 +391,31 @@ pub async fn staff_session(
 ) -> Response {
     let run = || -> Result<Response, Response> {
         let req: StaffSessionRequest = read_json(&st, &ctx, body)?;
-        let (staff, public, caller) = match st.saadd.device_staff(&req.login) {
-            Some(s) => {
-                let public = s
+        // An unknown, removed or password login gets a session for a
+        // random id and key: same shape, same work, and nobody can open it.
+        let caller = match st.saadd.device_staff(&req.login) {
+            Some(s) => Caller {
+                slot: Slot::Staff(s.id),
+                public: s
                     .device_key
-                    .unwrap_or(crate::core::wrap::RecipientKey([0; 32]));
-                let caller = Caller {
-                    slot: Slot::Staff(s.id),
-                    public,
-                };
-                (s.id, public, Some(caller))
-            }
-            None => {
-                let nobody = RecipientSecret::from_bytes(st.random());
-                (Id(st.random()), nobody.public(), None)
-            }
+                    .unwrap_or(crate::core::wrap::RecipientKey([0; 32])),
+            },
+            None => Caller {
+                slot: Slot::Staff(Id(st.random())),
+                public: RecipientSecret::from_bytes(st.random()).public(),
+            },
+        };
+        let Slot::Staff(staff) = caller.slot else {
+            return Err(refuse(&st, &ctx, SaaddError::NotFound));
         };
         let context = envelope::session_context(Id([0; 16]), &Slot::Staff(staff));
-        let ch = challenge(&st, &ctx, caller, &public, &context, None)?;
+        let (session, ch) = challenge(&st, &ctx, &caller, &context, None)?;
         Ok(json(
             StatusCode::OK,
             &SessionChallenge {
                 thread: None,
                 staff: Some(staff),
+                session,
                 challenge: ch,
             },
         ))
@@ -369,10 +431,9 @@ pub async fn end_session(State(st): State<AppState>, ctx: Ctx, headers: HeaderMa
     if let Some(t) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.get(7..))
-        .and_then(|t| unb64(t.trim()))
+        .and_then(bearer)
     {
-        st.api_sessions.remove(&t);
+        st.api_sessions.end(t, unix_now());
     }
     StatusCode::NO_CONTENT.into_response()
 }
@@ -806,34 +867,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn one_caller_holds_at_most_eight_sessions_and_sessions_expire() {
-        let sessions = ApiSessions::default();
+    fn sessions_are_bound_to_caller_and_expiry_and_can_end() {
+        let sessions = ApiSessions::new([3; 32]);
         let caller = Caller {
-            slot: Slot::Reporter,
-            public: crate::core::wrap::RecipientKey([9; 32]),
-        };
-        let other = Caller {
             slot: Slot::Staff(Id([1; 16])),
             public: crate::core::wrap::RecipientKey([8; 32]),
         };
-        let t0 = Instant::now();
-        assert!(sessions.insert(&Key32::from_bytes([200; 32]), other, None, t0));
-        for i in 0..9u8 {
-            let at = t0 + Duration::from_secs(u64::from(i));
-            assert!(sessions.insert(&Key32::from_bytes([i; 32]), caller, None, at));
-        }
-        let now = t0 + Duration::from_secs(10);
-        assert!(sessions.get(&[0; 32], now).is_none(), "the oldest gave way");
-        for i in 1..9u8 {
-            assert!(sessions.get(&[i; 32], now).is_some());
-        }
-        assert!(
-            sessions.get(&[200; 32], now).is_some(),
-            "others keep theirs"
+        let (payload, secret) = sessions.issue(&caller, None, 1_000, [1; 16]);
+        let bearer = format!("{}.{}", b64(&payload), b64(secret.expose()));
+        assert_eq!(sessions.check(&bearer, 1_001), Some((caller, None)));
+        assert_eq!(sessions.check(&bearer, 1_000 + 15 * 60), None, "expired");
+        // Another process key, a changed payload, a changed secret: refused.
+        assert_eq!(ApiSessions::new([4; 32]).check(&bearer, 1_001), None);
+        let mut other = payload.clone();
+        other[2] ^= 1;
+        let forged = format!("{}.{}", b64(&other), b64(secret.expose()));
+        assert_eq!(sessions.check(&forged, 1_001), None);
+        let mut mac = *secret.expose();
+        mac[0] ^= 1;
+        assert_eq!(
+            sessions.check(&format!("{}.{}", b64(&payload), b64(&mac)), 1_001),
+            None
         );
-        let later = t0 + SESSION_TTL + Duration::from_secs(9);
-        assert!(sessions.get(&[8; 32], later).is_none(), "expired");
-        sessions.remove(&[7; 32]);
-        assert!(sessions.get(&[7; 32], now).is_none());
+        // A reporter session carries its thread.
+        let reporter = Caller {
+            slot: Slot::Reporter,
+            public: crate::core::wrap::RecipientKey([9; 32]),
+        };
+        let (p, k) = sessions.issue(&reporter, Some(Id([5; 16])), 1_000, [2; 16]);
+        let rb = format!("{}.{}", b64(&p), b64(k.expose()));
+        assert_eq!(
+            sessions.check(&rb, 1_001),
+            Some((reporter, Some(Id([5; 16]))))
+        );
+        // A second session of the same caller in the same second.
+        let (p2, k2) = sessions.issue(&caller, None, 1_000, [3; 16]);
+        let twin = format!("{}.{}", b64(&p2), b64(k2.expose()));
+        sessions.end(&bearer, 1_002);
+        assert_eq!(sessions.check(&bearer, 1_003), None, "ended");
+        assert!(sessions.check(&twin, 1_003).is_some(), "its twin goes on");
+        assert!(sessions.check(&rb, 1_003).is_some(), "others go on");
     }
 }

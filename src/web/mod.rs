@@ -69,7 +69,9 @@ impl AppState {
             new_threads_per_hour: 60,
             open_limiter: Arc::new(tokens::OpenLimiter::default()),
             sessions: Arc::new(Sessions::new(SessionLimits::default())),
-            api_sessions: Arc::new(api::ApiSessions::default()),
+            api_sessions: Arc::new(api::ApiSessions::new(crate::platform::random(
+                entropy.as_ref(),
+            ))),
             // Long enough to copy ten words by hand and confirm one.
             drafts: Arc::new(session::Drafts::new(Duration::from_secs(60 * 60), 20_000)),
             i18n: Arc::new(I18n::load()?),
@@ -328,7 +330,7 @@ pub fn spawn_session_sweeper(sessions: Arc<Sessions>, api_sessions: Arc<api::Api
         loop {
             tick.tick().await;
             sessions.sweep(Instant::now());
-            api_sessions.sweep(Instant::now());
+            api_sessions.sweep();
         }
     });
 }

@@ -740,6 +740,10 @@ fn thread_page(
         st.saadd
             .coordinators(view.record.entity)
             .map_err(|e| fail(st, ctx, e))?
+            .into_iter()
+            // A device-only thread can be granted only to device readers.
+            .filter(|c| !view.record.device_only || c.device_key.is_some())
+            .collect()
     } else {
         Vec::new()
     };
@@ -751,6 +755,9 @@ fn thread_page(
             dt { (st.t(ctx, "thread-status")) } dd { (st.t(ctx, &status_key(r.status))) }
             dt { (st.t(ctx, "thread-created")) } dd { (super::date(st, ctx, r.created)) }
         }
+        @if r.device_only {
+            div.notice role="note" data-notice="device-only" { p { (st.t(ctx, "thread-device-only")) } }
+        }
         (readers_list(st, ctx, &view))
         @if r.readers.is_empty() {
             section.notice {
@@ -758,7 +765,7 @@ fn thread_page(
                 p { (st.t(ctx, "grant-text")) }
                 form method="post" action="/r/conceder" {
                     @for c in &coordinators {
-                        label { input type="checkbox" name="reader" value=(c.id.hex()); " " (c.display_name) }
+                        label { input type="checkbox" name="reader" value=(c.id.hex()); " " (c.display_name) " " span.hint { "(" (st.t(ctx, reads_key(c))) ")" } }
                     }
                     p { button type="submit" { (st.t(ctx, "grant-button")) } }
                 }

@@ -379,7 +379,12 @@ async function run(browser, server) {
     await openOnlyThread(page, label);
     await messageShownAsText(page, label);
     check('coordinator: attachment listed', (await page.getByRole('link', { name: FILE_NAME }).count()) === 1);
-    await page.getByLabel('Persona asesora', { exact: true }).selectOption({ label: ADVISOR_NAME });
+    // Each option says how the advisor reads: "Name (lee a través del servidor)".
+    const advisorSelect = page.getByLabel('Persona asesora', { exact: true });
+    const optionLabel = `${ADVISOR_NAME} (lee a través del servidor)`;
+    check('coordinator: the advisor option says how they read',
+      (await advisorSelect.locator('option', { hasText: optionLabel }).count()) === 1);
+    await advisorSelect.selectOption({ label: optionLabel });
     const threadUrl = page.url();
     await clickTo(page, page.getByRole('button', { name: 'Asignar', exact: true }), threadUrl + '?hecho=1');
     await noScriptElements(page, label);
