@@ -756,7 +756,7 @@ fn thread_page(
             dt { (st.t(ctx, "thread-created")) } dd { (super::date(st, ctx, r.created)) }
         }
         @if r.device_only {
-            div.notice role="note" data-notice="device-only" { p { (st.t(ctx, "thread-device-only")) } }
+            div.notice role="note" data-notice="device_only" { p { (st.t(ctx, "thread-device-only")) } }
         }
         (readers_list(st, ctx, &view))
         @if r.readers.is_empty() {
