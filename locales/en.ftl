@@ -21,6 +21,7 @@ err-wrong-receipt = That receipt does not open any conversation. Check that all 
 err-wrong-login = The user name or password is not right.
 err-busy = The service is busy right now. Wait a few seconds and try again; nothing was lost.
 err-forbidden = You cannot do this.
+err-timeout = Sending took too long and was cut off; nothing was half stored. Try again, perhaps with smaller files.
 err-device-only = This thread may be read only on each person's own device: this person reads through the server.
 err-bad-status = That status change is not possible from the current status.
 err-weak-password = That password is too easy to guess. Use at least 12 characters; a phrase of several uncommon words works well.

@@ -22,6 +22,7 @@ err-wrong-receipt = Ese recibo no abre ninguna conversación. Revisa que las die
 err-wrong-login = El usuario o la contraseña no son correctos.
 err-busy = El servicio está ocupado en este momento. Espera unos segundos y vuelve a intentarlo; no se perdió nada.
 err-forbidden = No puedes hacer esto.
+err-timeout = El envío tardó demasiado y se cortó; no se guardó nada a medias. Intenta de nuevo, quizá con archivos más pequeños.
 err-device-only = Este hilo solo puede leerse en el dispositivo de cada persona: esta persona lee a través del servidor.
 err-bad-status = Ese cambio de estado no es posible desde el estado actual.
 err-weak-password = Esa contraseña es demasiado fácil de adivinar. Usa al menos 12 caracteres; una frase de varias palabras poco comunes funciona bien.

@@ -891,3 +891,45 @@ async fn the_server_refuses_what_it_can_check() {
         401
     );
 }
+
+/// A request cut off by a timeout is dropped without running its clean-up:
+/// its chunks stay until the orphan sweep, which must leave uploads still
+/// in progress alone and take the rest (pages and API alike).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sweep_takes_cut_off_uploads_and_leaves_live_ones() {
+    let server = TestServer::start().await;
+    let saadd = server.saadd.clone();
+    // An API upload: a ticket, then its chunks.
+    let (t, a) = (Id(rnd()), Id(rnd()));
+    let ticket = saadd.upload_ticket(t, a);
+    let mut key = t.0.to_vec();
+    key.extend_from_slice(&a.0);
+    key.extend_from_slice(&0u32.to_be_bytes());
+    let mut b = buzon::store::Batch::new();
+    b.put(buzon::store::Table::Chunk, key, vec![1; 600]);
+    saadd.store().apply(b).unwrap();
+    // A page upload: a sink half fed, as a form cut off mid-file.
+    let new = saadd.begin_thread();
+    let mut sink = saadd.new_thread_sink(&new);
+    sink.write(&vec![7u8; CHUNK_DATA + 10]).unwrap();
+    assert_eq!(saadd.sweep_orphan_chunks().unwrap(), 0, "live uploads kept");
+    drop(ticket);
+    assert_eq!(
+        saadd.sweep_orphan_chunks().unwrap(),
+        1,
+        "the API upload's chunk"
+    );
+    drop(sink);
+    assert_eq!(
+        saadd.sweep_orphan_chunks().unwrap(),
+        1,
+        "the page upload's chunk"
+    );
+    assert!(
+        saadd
+            .store()
+            .scan(buzon::store::Table::Chunk, &[], 10)
+            .unwrap()
+            .is_empty()
+    );
+}

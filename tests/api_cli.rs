@@ -256,6 +256,41 @@ async fn the_cli_sends_only_sealed_records_and_reads_with_the_pages() {
     let after = sent.lock().unwrap().clone();
     assert!(!contains(&after[before..], b"POST /api/v1/threads"));
 
+    // Every command checks the pinned key before it sends anything of its
+    // own: a reporter's lookup handle, a staff member's login.
+    let fake = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let before = sent.lock().unwrap().len();
+    let rr = buzon(
+        &["report", "read", "--server", &base, "--server-key", fake],
+        &format!("{phrase}\n"),
+        dir,
+    )
+    .await;
+    assert_ne!(rr.code, 0);
+    let al = buzon(
+        &[
+            "advisor",
+            "list",
+            "--server",
+            &base,
+            "--server-key",
+            fake,
+            "--login",
+            "ana",
+            "--key",
+            "ana.key",
+        ],
+        &format!("{passphrase}\n"),
+        dir,
+    )
+    .await;
+    assert_ne!(al.code, 0);
+    let after = sent.lock().unwrap().clone();
+    assert!(
+        !contains(&after[before..], b"/api/v1/sessions"),
+        "a session was asked of an unpinned server"
+    );
+
     // A coordinator assigns Ana on the pages.
     let tid = saadd.threads_for(&f.coord_a).unwrap()[0].id;
     let coord = saadd

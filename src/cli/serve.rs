@@ -142,6 +142,26 @@ pub async fn run(data: PathBuf, config: Option<PathBuf>, args: ServeArgs) -> Res
             "removed chunks of uploads that never completed"
         );
     }
+    // And every ten minutes: a request cut off (client gone, timeout)
+    // leaves its chunks behind; uploads still in progress hold a ticket.
+    {
+        let saadd = saadd.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let s = saadd.clone();
+                match tokio::task::spawn_blocking(move || s.sweep_orphan_chunks()).await {
+                    Ok(Ok(n)) if n > 0 => {
+                        tracing::info!(count = n, "removed chunks of uploads that never completed")
+                    }
+                    Ok(Err(e)) => tracing::error!(error = %e, "orphan chunk sweep failed"),
+                    _ => {}
+                }
+            }
+        });
+    }
     let demo = if args.demo {
         set_up_demo(&saadd).await?
     } else {

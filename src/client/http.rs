@@ -19,8 +19,6 @@ use crate::core::api::ErrorBody;
 
 /// Longest wait for a connection (Tor circuits can take a while).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
-/// Longest silence while reading an answer.
-const READ_TIMEOUT: Duration = Duration::from_secs(120);
 /// Longest time for a request without files.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(180);
 /// Longest time for an upload (five 10 MiB files over a slow Tor circuit).
@@ -74,7 +72,9 @@ impl Api {
         let mut builder = reqwest::Client::builder()
             .user_agent("buzon")
             .connect_timeout(CONNECT_TIMEOUT)
-            .read_timeout(READ_TIMEOUT)
+            // No client-wide read timeout: it would also run while an
+            // upload is still being sent (a slow Tor circuit); every
+            // request carries its own total timeout instead.
             // No cookies, no redirects to elsewhere: the API sets neither.
             .redirect(reqwest::redirect::Policy::none());
         if let Some(p) = proxy {

@@ -194,6 +194,8 @@ pub async fn sign_in(
 ) -> Result<ReporterSession, ClientError> {
     let receipt = Receipt::parse(typed).map_err(|_| ClientError::NotAReceipt)?;
     let mut api = connection.api(lang)?;
+    // The server proves its key before anything of the receipt's is sent.
+    document::fetch(&api, connection.pin()?.as_ref()).await?;
     let keys = derive(receipt).await?;
     let challenge: SessionChallenge = api
         .post_json(

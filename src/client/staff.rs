@@ -49,6 +49,8 @@ pub async fn sign_in(
     let pin = connection.pin()?;
     let mut api = connection.api(lang)?;
     let record = keyfile::read(key_file)?;
+    // The server proves its key (when pinned) before anything else.
+    super::document::fetch(&api, pin.as_ref()).await?;
     let secret = tokio::task::spawn_blocking(move || keyfile::open(&record, &passphrase))
         .await
         .map_err(|_| ClientError::Kdf)??;

@@ -39,6 +39,8 @@ pub struct Upload {
     epoch: u32,
     attachments: Vec<(Id, Vec<u8>, u32)>,
     received: BTreeMap<Id, BTreeSet<u32>>,
+    /// Keeps the orphan sweep off these chunks while the request lives.
+    _tickets: Vec<super::UploadTicket>,
 }
 
 impl Upload {
@@ -376,11 +378,16 @@ impl Saadd {
             }
             attachments.push((a.id, record, a.chunks));
         }
+        let _tickets = attachments
+            .iter()
+            .map(|a| self.upload_ticket(thread, a.0))
+            .collect();
         Ok(Upload {
             thread,
             epoch,
             attachments,
             received,
+            _tickets,
         })
     }
 

@@ -82,6 +82,9 @@ pub struct Saadd {
     /// rare (a national deployment makes a few a second), so one lock is
     /// simpler than per-thread locks and costs nothing measurable.
     writes: tokio::sync::Mutex<()>,
+    /// Attachments being uploaded (`thread || attachment`): their chunks
+    /// are stored but not yet committed, and the orphan sweep leaves them.
+    uploads: Arc<std::sync::Mutex<std::collections::HashSet<[u8; 32]>>>,
     pub limits: Limits,
     costs: Costs,
 }
@@ -101,6 +104,7 @@ impl Saadd {
             entropy,
             kdf: KdfLimiter::new(kdf_concurrency, 64, Duration::from_secs(30)),
             writes: tokio::sync::Mutex::new(()),
+            uploads: Arc::default(),
             limits,
             costs,
         }
@@ -116,5 +120,45 @@ impl Saadd {
 
     fn random<const N: usize>(&self) -> [u8; N] {
         crate::platform::random(self.entropy.as_ref())
+    }
+
+    /// Marks an attachment as being uploaded until the ticket is dropped:
+    /// after its commit, or when the request ends any other way (refused,
+    /// cut off, timed out), after which the sweep takes its chunks.
+    pub fn upload_ticket(
+        &self,
+        thread: crate::core::envelope::Id,
+        att: crate::core::envelope::Id,
+    ) -> UploadTicket {
+        let mut key = [0u8; 32];
+        key[..16].copy_from_slice(&thread.0);
+        key[16..].copy_from_slice(&att.0);
+        if let Ok(mut set) = self.uploads.lock() {
+            set.insert(key);
+        }
+        UploadTicket {
+            set: self.uploads.clone(),
+            key,
+        }
+    }
+
+    fn uploading(&self, key: &[u8]) -> bool {
+        self.uploads
+            .lock()
+            .map_or(true, |set| set.iter().any(|k| k.as_slice() == key))
+    }
+}
+
+/// An upload in progress (see [`Saadd::upload_ticket`]).
+pub struct UploadTicket {
+    set: Arc<std::sync::Mutex<std::collections::HashSet<[u8; 32]>>>,
+    key: [u8; 32],
+}
+
+impl Drop for UploadTicket {
+    fn drop(&mut self) {
+        if let Ok(mut set) = self.set.lock() {
+            set.remove(&self.key);
+        }
     }
 }

@@ -42,6 +42,8 @@ pub struct Submitted {
 pub struct FinishedAttachment {
     pub id: Id,
     record: Vec<u8>,
+    /// Keeps the sweep off its chunks until it is committed or dropped.
+    _ticket: super::UploadTicket,
 }
 
 /// One message as a reader sees it.
@@ -79,6 +81,7 @@ pub struct AttachmentSink {
     chunks: u32,
     size: u64,
     limit: u64,
+    ticket: super::UploadTicket,
 }
 
 impl AttachmentSink {
@@ -153,6 +156,7 @@ impl AttachmentSink {
         Ok(FinishedAttachment {
             id: self.id,
             record,
+            _ticket: self.ticket,
         })
     }
 
@@ -333,11 +337,13 @@ impl Saadd {
     }
 
     fn sink(&self, thread: Id, tk: Key32, epoch: u32) -> AttachmentSink {
+        let id = Id(self.random());
         AttachmentSink {
+            ticket: self.upload_ticket(thread, id),
             store: self.store.clone(),
             entropy: self.entropy.clone(),
             thread,
-            id: Id(self.random()),
+            id,
             tk,
             epoch,
             buf: Zeroizing::new(Vec::with_capacity(CHUNK_DATA)),
@@ -1011,16 +1017,18 @@ impl Saadd {
         Ok(())
     }
 
-    /// Removes chunks whose attachment record was never committed (an
-    /// upload cut off by a crash). Needs no key. Returns the count. Run
-    /// only at start-up, before any upload can be in progress: during
-    /// service it would take the chunks of uploads still arriving.
+    /// Removes chunks whose attachment record was never committed and
+    /// whose upload is not in progress (a crash, or a request cut off or
+    /// timed out before it could clean up). Needs no key. Returns the
+    /// count. Safe during service: uploads in progress hold a ticket
+    /// ([`Saadd::upload_ticket`]) from before their first chunk until after
+    /// their commit.
     pub fn sweep_orphan_chunks(&self) -> Result<usize, SaaddError> {
         let mut b = Batch::new();
         let mut n = 0;
         for (k, _) in self.store.scan(Table::Chunk, &[], SCAN_LIMIT)? {
             let Some(head) = k.get(..32) else { continue };
-            if self.store.get(Table::Attachment, head)?.is_none() {
+            if self.store.get(Table::Attachment, head)?.is_none() && !self.uploading(head) {
                 b.delete(Table::Chunk, k);
                 n += 1;
             }

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::reporter::{Gate, pass_gate};
+use super::reporter::{GateGuard, pass_gate};
 use super::tokens::api_error;
 use super::{AppState, Ctx};
 use crate::core::api::{
@@ -651,8 +651,8 @@ pub async fn create_thread(
         Ok(e) => e,
         Err(e) => return refuse(&st, &ctx, e),
     };
-    let gate: Gate = match pass_gate(&st, &entity, &headers, None).await {
-        Ok(g) => g,
+    let gate = match pass_gate(&st, &entity, &headers, None).await {
+        Ok(g) => GateGuard::new(&st, entity.id, g),
         Err(refusal) => {
             // `err-busy` from the gate is a storage failure (503).
             let code = match refusal.error.key {
@@ -666,15 +666,17 @@ pub async fn create_thread(
             return r;
         }
     };
+    // From here on, a request cut off (timeout, client gone) drops the
+    // guard, which gives the token back, and the upload's ticket, after
+    // which the orphan sweep takes its chunks.
     if let Err(r) = receive_chunks(&st, &ctx, &mut form, &mut plan.upload).await {
         let _ = st.saadd.api_discard(&plan.upload);
-        gate.give_back(&st, entity.id);
         return r;
     }
     let ids = plan.upload.attachment_ids();
     match st.saadd.api_create(plan).await {
         Ok(thread) => {
-            gate.settled();
+            gate.settle();
             json(
                 StatusCode::CREATED,
                 &Created {
@@ -685,8 +687,10 @@ pub async fn create_thread(
         }
         Err(e) => {
             let _ = st.saadd.discard_ids(new.id, &ids);
-            if !matches!(e, SaaddError::Store(_)) {
-                gate.give_back(&st, entity.id);
+            // A storage failure may come after the thread was written:
+            // the token may have paid for it, so it stays spent.
+            if matches!(e, SaaddError::Store(_)) {
+                gate.settle();
             }
             refuse(&st, &ctx, e)
         }

@@ -312,15 +312,48 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         // Forms without files: a receipt, a password, a few ids.
         .layer(DefaultBodyLimit::max(SMALL_FORM))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(300),
-        ))
+        .layer(axum::middleware::from_fn(time_limit))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::headers,
         ))
         .with_state(state)
+}
+
+/// How long a request may take: five minutes, or an hour for the routes
+/// that take files, which over a slow Tor circuit (tens of KB/s) need it.
+pub const REQUEST_TIME: Duration = Duration::from_secs(300);
+pub const UPLOAD_TIME: Duration = Duration::from_secs(60 * 60);
+
+/// Whether a request may carry files.
+fn is_upload(method: &axum::http::Method, path: &str) -> bool {
+    if method != axum::http::Method::POST {
+        return false;
+    }
+    let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    matches!(
+        parts.as_slice(),
+        ["", "api", "v1", "threads"]
+            | ["", "api", "v1", "threads", _, "messages"]
+            | ["", "e", _, "enviar"]
+            | ["", "r", "responder"]
+            | ["", "staff", "t", _, "responder"]
+    )
+}
+
+/// Ends a request that runs past its time with `408` (made JSON under
+/// `/api/` and a page elsewhere by [`security::headers`]). A handler cut
+/// off here is dropped: the upload guards remove what it had stored.
+async fn time_limit(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let limit = if is_upload(req.method(), req.uri().path()) {
+        UPLOAD_TIME
+    } else {
+        REQUEST_TIME
+    };
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
 }
 
 /// Drops expired sessions (pages and API) every minute.

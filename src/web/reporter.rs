@@ -421,6 +421,40 @@ impl Gate {
     pub(super) fn settled(self) {}
 }
 
+/// A gate that gives its token or slot back when dropped unless settled:
+/// a request cut off while its files arrive (a timeout, a client gone)
+/// does not keep a reporter's token spent.
+pub(super) struct GateGuard {
+    st: AppState,
+    entity: Id,
+    gate: Option<Gate>,
+}
+
+impl GateGuard {
+    pub(super) fn new(st: &AppState, entity: Id, gate: Gate) -> GateGuard {
+        GateGuard {
+            st: st.clone(),
+            entity,
+            gate: Some(gate),
+        }
+    }
+
+    /// The submission is stored: the token stays spent.
+    pub(super) fn settle(mut self) {
+        if let Some(g) = self.gate.take() {
+            g.settled();
+        }
+    }
+}
+
+impl Drop for GateGuard {
+    fn drop(&mut self) {
+        if let Some(g) = self.gate.take() {
+            g.give_back(&self.st, self.entity);
+        }
+    }
+}
+
 pub(super) struct Refusal {
     pub(super) error: WebError,
     pub(super) challenge: Option<axum::http::HeaderValue>,

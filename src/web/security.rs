@@ -57,10 +57,11 @@ pub async fn headers(State(st): State<AppState>, req: Request<Body>, next: Next)
                 _ => "request_malformed",
             };
             super::tokens::api_error(&st, &ctx, resp.status(), code)
-        } else if resp.status().is_client_error() && plain {
+        } else if resp.status().is_client_error() && (plain || bare) {
             let key = match resp.status() {
                 StatusCode::NOT_FOUND => "err-not-found",
                 StatusCode::PAYLOAD_TOO_LARGE => "err-form-too-large",
+                StatusCode::REQUEST_TIMEOUT => "err-timeout",
                 _ => "err-form",
             };
             WebError::new(resp.status(), key).page(&st, &ctx)
