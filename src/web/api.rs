@@ -43,7 +43,8 @@ const CHUNK_RECORD: usize = 5 + 24 + 65_536 + 16;
 /// Most ended sessions remembered until they would have expired anyway.
 const MAX_ENDED: usize = 100_000;
 
-/// `version || kind || id || public key || expires (u64, Unix seconds) ||
+/// `version || kind || id || public key || expires (u64, seconds of this
+/// process) ||
 /// nonce (16)`: the nonce keeps two sessions issued in the same second
 /// apart, so ending one does not end the other.
 const PAYLOAD_LEN: usize = 1 + 1 + 16 + 32 + 8 + 16;
@@ -56,12 +57,9 @@ const PAYLOAD_LEN: usize = 1 + 1 + 16 + 32 + 8 + 16;
 pub struct ApiSessions {
     key: Key32,
     ended: Mutex<HashMap<[u8; 32], u64>>,
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    /// Expiries count seconds from here: a session never outlives the
+    /// process that made its key, so no wall clock is needed.
+    started: std::time::Instant,
 }
 
 impl ApiSessions {
@@ -69,7 +67,13 @@ impl ApiSessions {
         ApiSessions {
             key: Key32::from_bytes(key),
             ended: Mutex::new(HashMap::new()),
+            started: std::time::Instant::now(),
         }
+    }
+
+    /// Seconds since this process made its session key.
+    fn now(&self) -> u64 {
+        self.started.elapsed().as_secs()
     }
 
     fn secret(&self, payload: &[u8]) -> Key32 {
@@ -106,7 +110,7 @@ impl ApiSessions {
         let (p, m) = bearer.split_once('.')?;
         let payload = unb64(p)?;
         let mac = unb64(m)?;
-        if payload.len() != PAYLOAD_LEN || payload[0] != 1 {
+        if payload.len() != PAYLOAD_LEN || payload.first() != Some(&1) {
             return None;
         }
         let given: [u8; 32] = mac.try_into().ok()?;
@@ -114,9 +118,9 @@ impl ApiSessions {
         if blake3::Hash::from(given) != blake3::keyed_hash(self.key.expose(), &payload) {
             return None;
         }
-        let id = Id(payload[2..18].try_into().ok()?);
-        let public = crate::core::wrap::RecipientKey(payload[18..50].try_into().ok()?);
-        let expires = u64::from_be_bytes(payload[50..58].try_into().ok()?);
+        let id = Id(payload.get(2..18)?.try_into().ok()?);
+        let public = crate::core::wrap::RecipientKey(payload.get(18..50)?.try_into().ok()?);
+        let expires = u64::from_be_bytes(payload.get(50..58)?.try_into().ok()?);
         if expires <= now {
             return None;
         }
@@ -128,7 +132,7 @@ impl ApiSessions {
         {
             return None;
         }
-        match payload[1] {
+        match payload.get(1)? {
             0 => Some((
                 Caller {
                     slot: Slot::Reporter,
@@ -154,7 +158,7 @@ impl ApiSessions {
             .split_once('.')
             .and_then(|(p, _)| unb64(p))
             .filter(|p| p.len() == PAYLOAD_LEN)
-            .and_then(|p| p[50..58].try_into().ok())
+            .and_then(|p| p.get(50..58)?.try_into().ok())
             .map(u64::from_be_bytes)
         else {
             return;
@@ -171,7 +175,7 @@ impl ApiSessions {
 
     /// Forgets ended sessions that have expired anyway.
     pub fn sweep(&self) {
-        let now = unix_now();
+        let now = self.now();
         if let Ok(mut ended) = self.ended.lock() {
             ended.retain(|_, e| *e > now);
         }
@@ -267,7 +271,7 @@ fn caller(st: &AppState, ctx: &Ctx, headers: &HeaderMap) -> Result<(Caller, Opti
     let token = bearer(value).ok_or_else(unauthorised)?;
     let (c, thread) = st
         .api_sessions
-        .check(token, unix_now())
+        .check(token, st.api_sessions.now())
         .ok_or_else(unauthorised)?;
     // A staff session ends as soon as the member's key changes (a new
     // device key, removal).
@@ -340,9 +344,9 @@ fn challenge(
     context: &[u8],
     thread: Option<Id>,
 ) -> Result<(String, String), Response> {
-    let (payload, secret) = st
-        .api_sessions
-        .issue(caller, thread, unix_now(), st.random());
+    let (payload, secret) =
+        st.api_sessions
+            .issue(caller, thread, st.api_sessions.now(), st.random());
     let wrapped = wrap::wrap(&caller.public, st.random(), st.random(), context, &secret)
         .map_err(|_| refuse(st, ctx, SaaddError::NotFound))?;
     Ok((b64(&payload), b64(&wrapped)))
@@ -433,7 +437,7 @@ pub async fn end_session(State(st): State<AppState>, ctx: Ctx, headers: HeaderMa
         .and_then(|v| v.to_str().ok())
         .and_then(bearer)
     {
-        st.api_sessions.end(t, unix_now());
+        st.api_sessions.end(t, st.api_sessions.now());
     }
     StatusCode::NO_CONTENT.into_response()
 }
