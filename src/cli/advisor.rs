@@ -23,7 +23,7 @@ pub struct StaffArgs {
     /// Your sign-in name.
     #[arg(long)]
     login: String,
-    /// Your key file (made by `buzon advisor keygen`). Its passphrase is
+    /// Your key file (made by `buzon advisor keygen` or `buzon coordinator keygen`). Its passphrase is
     /// asked without echo (or read as the first line of standard input
     /// when it is not a terminal).
     #[arg(long)]
@@ -64,6 +64,7 @@ pub enum AdvisorCmd {
     Reply {
         #[command(flatten)]
         who: StaffArgs,
+        /// The conversation's id (32 hex digits, as `list` shows).
         #[arg(long)]
         thread: String,
         /// Read the message from this file instead of standard input.
@@ -77,6 +78,7 @@ pub enum AdvisorCmd {
     Status {
         #[command(flatten)]
         who: StaffArgs,
+        /// The conversation's id (32 hex digits, as `list` shows).
         #[arg(long)]
         thread: String,
         /// acknowledged, in_progress, answered, not_competent, closed or
@@ -119,7 +121,26 @@ pub fn thread_id(text: &str) -> Result<Id, ClientError> {
 
 /// Reads a `--to` value.
 pub fn status(text: &str) -> Result<Status, ClientError> {
-    Status::from_key(text.trim()).ok_or_else(|| ClientError::UnknownStatus(text.to_owned()))
+    let typed = text.trim();
+    let fold = |s: &str| {
+        use unicode_normalization::UnicodeNormalization;
+        s.nfd()
+            .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
+            .collect::<String>()
+            .to_lowercase()
+            .replace([' ', '-'], "_")
+    };
+    Status::from_key(typed)
+        .or_else(|| Status::from_key(&fold(typed)))
+        // The words `list` and `read` show, in either language.
+        .or_else(|| {
+            Status::ALL.into_iter().find(|s| {
+                [crate::client::Lang::Es, crate::client::Lang::En]
+                    .into_iter()
+                    .any(|l| fold(&crate::client::show::status(l, s.key())) == fold(typed))
+            })
+        })
+        .ok_or_else(|| ClientError::UnknownStatus(text.to_owned()))
 }
 
 /// Runs a `buzon advisor` command.
@@ -280,4 +301,23 @@ async fn act(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_is_the_key_or_the_word_lists_show() {
+        assert_eq!(status("acknowledged").ok(), Some(Status::Acknowledged));
+        assert_eq!(status("en atención").ok(), Some(Status::InProgress));
+        assert_eq!(status("EN ATENCION").ok(), Some(Status::InProgress));
+        assert_eq!(
+            status("fuera de competencia").ok(),
+            Some(Status::NotCompetent)
+        );
+        assert_eq!(status("in progress").ok(), Some(Status::InProgress));
+        assert_eq!(status("cerrada").ok(), Some(Status::Closed));
+        assert!(status("archivada").is_err());
+    }
 }

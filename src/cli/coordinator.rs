@@ -41,6 +41,7 @@ pub enum CoordinatorCmd {
     Reply {
         #[command(flatten)]
         who: StaffArgs,
+        /// The conversation's id (32 hex digits, as `list` shows).
         #[arg(long)]
         thread: String,
         /// Read the message from this file instead of standard input.
@@ -55,6 +56,7 @@ pub enum CoordinatorCmd {
     Assign {
         #[command(flatten)]
         who: StaffArgs,
+        /// The conversation's id (32 hex digits, as `list` shows).
         #[arg(long)]
         thread: String,
         /// The advisor's display name or id.
@@ -67,6 +69,7 @@ pub enum CoordinatorCmd {
     Unassign {
         #[command(flatten)]
         who: StaffArgs,
+        /// The conversation's id (32 hex digits, as `list` shows).
         #[arg(long)]
         thread: String,
         /// The advisor's display name or id.
@@ -77,6 +80,7 @@ pub enum CoordinatorCmd {
     Status {
         #[command(flatten)]
         who: StaffArgs,
+        /// The conversation's id (32 hex digits, as `list` shows).
         #[arg(long)]
         thread: String,
         /// acknowledged, in_progress, answered, not_competent, closed or

@@ -88,7 +88,18 @@ pub fn main() -> ExitCode {
         match cli.command {
             Noun::Serve(args) => serve::run(cli.data, cli.config, args).await,
             Noun::Init => operator(&cli.data, cfg, Command::Init).await,
-            Noun::ServerKey => operator(&cli.data, cfg, Command::ServerKey).await,
+            Noun::ServerKey => {
+                // Never make a new data directory (and a new key) here: a
+                // key printed from the wrong directory would be pinned.
+                if cli.config.is_none() && !cli.data.join("db").exists() {
+                    Err(format!(
+                        "no data directory at {}: run this where the server keeps its data, or pass --data DIR",
+                        cli.data.display()
+                    ))
+                } else {
+                    operator(&cli.data, cfg, Command::ServerKey).await
+                }
+            }
             Noun::Entity(cmd) => operator(&cli.data, cfg, cmd.into_command()).await,
             Noun::Staff(cmd) => operator(&cli.data, cfg, cmd.into_command()).await,
             Noun::Token(cmd) => match cmd.into_command() {

@@ -71,6 +71,10 @@ pub enum ReportCmd {
         /// file once the server has stored the message.
         #[arg(long)]
         token_file: Option<PathBuf>,
+        /// Show who would be able to read, and how, then stop: nothing is
+        /// sent and no message is needed.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Read your conversation. The receipt is asked without echo (or read
     /// as the first line of standard input when it is not a terminal).
@@ -117,8 +121,13 @@ pub async fn run(cmd: ReportCmd) -> Result<(), String> {
             device_only,
             exclude,
             token_file,
+            dry_run,
         } => {
-            let text = prompt::message(message_file.as_deref(), lang).map_err(fail)?;
+            let text = if dry_run {
+                Default::default()
+            } else {
+                prompt::message(message_file.as_deref(), lang).map_err(fail)?
+            };
             let phrase = reporter::create(
                 reporter::NewReport {
                     connection: conn.connection(),
@@ -129,12 +138,24 @@ pub async fn run(cmd: ReportCmd) -> Result<(), String> {
                     device_only,
                     exclude,
                     token_file,
+                    dry_run,
                 },
                 lang,
                 &OsEntropy,
             )
             .await
             .map_err(fail)?;
+            let Some(phrase) = phrase else {
+                eprintln!(
+                    "{}",
+                    t(
+                        lang,
+                        "Prueba: no se envió nada.",
+                        "Dry run: nothing was sent.",
+                    )
+                );
+                return Ok(());
+            };
             eprintln!(
                 "{}",
                 t(

@@ -15,8 +15,8 @@ use crate::store::{SledStore, StoreError};
 
 #[derive(Args)]
 pub struct ServeArgs {
-    /// Address to listen on. Loopback by default: put Tor or a TLS proxy in
-    /// front (see docs/tor.md) rather than exposing it directly.
+    /// Address to listen on. Loopback by default: put an onion service or
+    /// a TLS proxy in front rather than exposing it directly.
     #[arg(long)]
     listen: Option<SocketAddr>,
     /// On first start, create a demo entity with a coordinator and an

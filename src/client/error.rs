@@ -115,6 +115,18 @@ impl ClientError {
     pub fn message(&self, lang: Lang) -> String {
         use ClientError::*;
         match self {
+            Network(e) if e == "connect" => t(
+                lang,
+                "no se pudo conectar con el servidor (o con el proxy): revisa la dirección de --server y de --proxy, y que el servidor o Tor estén en marcha",
+                "cannot connect to the server (or the proxy): check the --server and --proxy addresses, and that the server or Tor is running",
+            )
+            .to_owned(),
+            Network(e) if e == "timeout" => t(
+                lang,
+                "el servidor tardó demasiado en responder; intenta de nuevo (por Tor puede tardar más)",
+                "the server took too long to answer; try again (over Tor it can take longer)",
+            )
+            .to_owned(),
             Network(e) => format!(
                 "{}: {e}",
                 t(lang, "no se pudo hablar con el servidor", "cannot reach the server")

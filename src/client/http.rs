@@ -234,6 +234,13 @@ impl Api {
 }
 
 fn network(e: reqwest::Error) -> ClientError {
+    // The usual causes first, in words; the library's chain after them.
+    if e.is_timeout() {
+        return ClientError::Network("timeout".to_owned());
+    }
+    if e.is_connect() {
+        return ClientError::Network("connect".to_owned());
+    }
     // reqwest's message names the URL, which holds nothing secret (the
     // server's address and at most a thread id the person asked for); the
     // cause (refused, timed out, proxy) is in its sources.

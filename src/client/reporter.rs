@@ -95,17 +95,22 @@ pub struct NewReport {
     pub device_only: bool,
     pub exclude: Vec<String>,
     pub token_file: Option<PathBuf>,
+    /// Show the readers and stop.
+    pub dry_run: bool,
 }
 
-/// Creates a thread; returns the receipt phrase, to be shown once.
+/// Creates a thread; returns the receipt phrase, to be shown once (`None`
+/// for a dry run, which shows the readers and sends nothing).
 pub async fn create(
     req: NewReport,
     lang: Lang,
     entropy: &dyn Entropy,
-) -> Result<Zeroizing<String>, ClientError> {
+) -> Result<Option<Zeroizing<String>>, ClientError> {
     // Everything that can be checked on this machine is, before any
     // request: the text, the files, the pin, the token file.
-    records::check_text(&req.text)?;
+    if !req.dry_run {
+        records::check_text(&req.text)?;
+    }
     let files = upload::plan_all(&req.attach)?;
     let pin = req.connection.pin()?;
     let token = req.token_file.as_deref().map(TokenFile::read).transpose()?;
@@ -115,7 +120,7 @@ pub async fn create(
     let entity = doc.entity(&req.entity)?;
     let coordinators = document::choose_coordinators(entity, req.device_only, &req.exclude)?;
     let token = match (entity.policy.as_str(), token) {
-        ("token", None) => return Err(ClientError::TokenNeeded),
+        ("token", None) if !req.dry_run => return Err(ClientError::TokenNeeded),
         ("token", Some(tok)) => Some(tok),
         (_, Some(_)) => {
             eprintln!(
@@ -134,6 +139,9 @@ pub async fn create(
         "{}",
         show::readers_of_new_thread(lang, &entity.name, &coordinators)
     );
+    if req.dry_run {
+        return Ok(None);
+    }
 
     let receipt = records::draw_receipt(entropy);
     let keys = derive(receipt.clone()).await?;
@@ -176,7 +184,7 @@ pub async fn create(
             e.message(lang)
         );
     }
-    Ok(receipt.phrase())
+    Ok(Some(receipt.phrase()))
 }
 
 /// A reporter signed in: the session, the opened thread and the keys.
