@@ -890,6 +890,106 @@ async fn the_server_refuses_what_it_can_check() {
             .0,
         401
     );
+
+    // Nobody reads now: the reporter grants the entity's coordinators,
+    // device readers only on this device-only thread.
+    let grant_path = format!("/api/v1/threads/{}/grant", m.thread.hex());
+    let pw = wrap_for(
+        m.thread,
+        Slot::Staff(f.coord_b.id),
+        2,
+        &public_of(&saadd, f.coord_b.id),
+        &tk2,
+    );
+    let (status, v) = api
+        .post(&grant_path, Some(&rb), &json!({ "wraps": [pw] }))
+        .await;
+    assert_eq!((status, code(&v)), (403, "device_only"));
+    let nuevo = RecipientSecret::from_bytes(rnd());
+    let nuevo_rec = saadd
+        .add_device_staff(
+            f.entity,
+            Role::Coordinator,
+            "coord-nueva",
+            "Coordinación nueva",
+            nuevo.public(),
+        )
+        .await
+        .unwrap();
+    let old_epoch = wrap_for(
+        m.thread,
+        Slot::Staff(nuevo_rec.id),
+        1,
+        &nuevo.public(),
+        &tk2,
+    );
+    let (status, v) = api
+        .post(&grant_path, Some(&rb), &json!({ "wraps": [old_epoch] }))
+        .await;
+    assert_eq!((status, code(&v)), (409, "stale"));
+    let w = wrap_for(
+        m.thread,
+        Slot::Staff(nuevo_rec.id),
+        2,
+        &nuevo.public(),
+        &tk2,
+    );
+    let (status, v) = api
+        .post(&grant_path, Some(&rb), &json!({ "wraps": [w.clone()] }))
+        .await;
+    assert_eq!(status, 204, "{v}");
+    // Once someone reads, the reporter grants no more.
+    let (status, v) = api
+        .post(&grant_path, Some(&rb), &json!({ "wraps": [w] }))
+        .await;
+    assert_eq!((status, code(&v)), (403, "forbidden"));
+    let nb = api.staff_session("coord-nueva", &nuevo).await.unwrap();
+    let nv = api.thread(m.thread, &nb).await;
+    let nkeys = keys_of(&nv, Slot::Staff(nuevo_rec.id), &nuevo);
+    assert_eq!(nkeys.current_epoch(), 2);
+
+    // A coordinator re-grants a colleague the reporter kept, after their
+    // new device key; never one the reporter did not keep.
+    let otra = RecipientSecret::from_bytes(rnd());
+    let otra_rec = saadd
+        .add_device_staff(
+            f.entity,
+            Role::Coordinator,
+            "coord-otra",
+            "Coordinación otra",
+            otra.public(),
+        )
+        .await
+        .unwrap();
+    let w = wrap_for(
+        m.thread,
+        Slot::Staff(otra_rec.id),
+        2,
+        &otra.public(),
+        nkeys.current_key(),
+    );
+    let (status, v) = api
+        .post(&grant_path, Some(&nb), &json!({ "wraps": [w] }))
+        .await;
+    assert_eq!(
+        (status, code(&v)),
+        (403, "forbidden"),
+        "not shown to the reporter"
+    );
+    let nuevo2 = RecipientSecret::from_bytes(rnd());
+    saadd
+        .replace_device_key(nuevo_rec.id, nuevo2.public())
+        .await
+        .unwrap();
+    let nb2 = api.staff_session("coord-nueva", &nuevo2).await.unwrap();
+    assert_eq!(
+        api.get(&format!("/api/v1/threads/{}", m.thread.hex()), Some(&nb2))
+            .await
+            .0,
+        404,
+        "a new key opens nothing until granted"
+    );
+    let _ = otra_rec;
 }
 
 /// A request cut off by a timeout is dropped without running its clean-up:

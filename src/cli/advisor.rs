@@ -108,6 +108,10 @@ pub enum StaffAction {
         thread: Id,
         advisor: String,
     },
+    Regrant {
+        thread: Id,
+        coordinator: String,
+    },
     Status {
         thread: Id,
         to: Status,
@@ -283,6 +287,16 @@ async fn act(
         StaffAction::Assign { thread, advisor } => {
             let name = session.assign(thread, &advisor, &OsEntropy).await?;
             eprintln!("{} «{name}»", t(lang, "Asignada a", "Assigned to"));
+        }
+        StaffAction::Regrant {
+            thread,
+            coordinator,
+        } => {
+            let name = session.regrant(thread, &coordinator, &OsEntropy).await?;
+            eprintln!(
+                "«{name}» {}",
+                t(lang, "puede leerla de nuevo", "can read it again")
+            );
         }
         StaffAction::Unassign { thread, advisor } => {
             let name = session.unassign(thread, &advisor, &OsEntropy).await?;

@@ -63,6 +63,19 @@ pub enum CoordinatorCmd {
         #[arg(long)]
         advisor: String,
     },
+    /// Give a colleague coordinator the conversation again, after they
+    /// registered a new key (`buzon staff set-key`): only one the reporter
+    /// kept.
+    Regrant {
+        #[command(flatten)]
+        who: StaffArgs,
+        /// The conversation's id (32 hex digits, as `list` shows).
+        #[arg(long)]
+        thread: String,
+        /// The coordinator's display name or id.
+        #[arg(long)]
+        coordinator: String,
+    },
     /// Take an advisor off a conversation. The key is changed in the same
     /// step, for everyone who keeps access, so they cannot read what is
     /// written from now on.
@@ -130,6 +143,17 @@ fn action(cmd: CoordinatorCmd) -> Result<(StaffArgs, StaffAction), ClientError> 
             StaffAction::Assign {
                 thread: thread_id(&thread)?,
                 advisor,
+            },
+        ),
+        CoordinatorCmd::Regrant {
+            who,
+            thread,
+            coordinator,
+        } => (
+            who,
+            StaffAction::Regrant {
+                thread: thread_id(&thread)?,
+                coordinator,
             },
         ),
         CoordinatorCmd::Unassign {

@@ -76,6 +76,19 @@ pub enum ReportCmd {
         #[arg(long)]
         dry_run: bool,
     },
+    /// When nobody at the entity can read your conversation any more (its
+    /// readers were removed), give it to the entity's current coordinators.
+    /// The receipt is asked as for `read`.
+    Grant {
+        #[command(flatten)]
+        conn: ConnectionArgs,
+        /// Only coordinators who read on their own device.
+        #[arg(long)]
+        device_only: bool,
+        /// Leave out a coordinator (display name or id); repeat for several.
+        #[arg(long)]
+        exclude: Vec<String>,
+    },
     /// Read your conversation. The receipt is asked without echo (or read
     /// as the first line of standard input when it is not a terminal).
     Read {
@@ -180,6 +193,28 @@ pub async fn run(cmd: ReportCmd) -> Result<(), String> {
                 .await
                 .map_err(fail)?;
             super::say(&text);
+            Ok(())
+        }
+        ReportCmd::Grant {
+            conn,
+            device_only,
+            exclude,
+        } => {
+            let connection = conn.connection();
+            let pin = connection.pin().map_err(fail)?;
+            let typed = prompt::secret_line(receipt_prompt(lang)).map_err(fail)?;
+            let session = reporter::sign_in(&connection, &typed, lang)
+                .await
+                .map_err(fail)?;
+            drop(typed);
+            let names = reporter::grant(session, pin.as_ref(), device_only, &exclude, &OsEntropy)
+                .await
+                .map_err(fail)?;
+            eprintln!(
+                "{}: {}",
+                t(lang, "Ahora pueden leerla", "They can read it now"),
+                names.join(", ")
+            );
             Ok(())
         }
         ReportCmd::Reply {

@@ -145,6 +145,22 @@ pub fn find_advisor<'a>(entity: &'a EntityKeys, who: &str) -> Result<&'a StaffKe
     }
 }
 
+/// The coordinator of the entity that `who` names.
+pub fn find_coordinator<'a>(
+    entity: &'a EntityKeys,
+    who: &str,
+) -> Result<&'a StaffKey, ClientError> {
+    let mut found = entity
+        .staff
+        .iter()
+        .filter(|s| s.role == "coordinator" && names(who, &s.id, &s.display_name));
+    match (found.next(), found.next()) {
+        (Some(a), None) => Ok(a),
+        (Some(_), Some(_)) => Err(ClientError::AmbiguousAdvisor(who.to_owned())),
+        (None, _) => Err(ClientError::UnknownExclude(who.to_owned())),
+    }
+}
+
 /// The reader of a thread that `who` names (for unassignment).
 pub fn find_reader<'a>(readers: &'a [ReaderOut], who: &str) -> Result<&'a ReaderOut, ClientError> {
     let mut found = readers

@@ -93,6 +93,12 @@ pub enum ClientError {
     AdvisorReadsOnServer(String),
     /// The advisor already reads the thread.
     AlreadyReader(String),
+    /// A re-grant for a coordinator the reporter did not keep.
+    NotShown(String),
+    /// Nobody can read the thread now (`report grant` fixes it).
+    NobodyReads,
+    /// Someone at the entity can still read: no grant is needed.
+    StillRead,
     /// A rotation is due and this advisor may not make it (spec/api.md,
     /// "Rotation"): a coordinator or the reporter must write first.
     RotationPending,
@@ -336,6 +342,26 @@ impl ClientError {
                     "reads through the server, and this conversation is for people who read on their own device only",
                 )
             ),
+            NotShown(x) => format!(
+                "«{x}» {}",
+                t(
+                    lang,
+                    "no estaba entre quienes la persona que reporta dejó leer: no se le puede dar acceso",
+                    "was not among those the reporter let read: they cannot be given access",
+                )
+            ),
+            StillRead => t(
+                lang,
+                "Alguien de la institución todavía puede leer esta conversación: no hace falta dar acceso.",
+                "Someone at the entity can still read this conversation: no access needs to be given.",
+            )
+            .to_owned(),
+            NobodyReads => t(
+                lang,
+                "Nadie de la institución puede leer esta conversación ahora. Dale acceso a la coordinación actual con «buzon report grant».",
+                "Nobody at the entity can read this conversation now. Give the current coordination access with «buzon report grant».",
+            )
+            .to_owned(),
             RotationPending => t(
                 lang,
                 "Alguien perdió el acceso a esta conversación y su llave debe cambiar antes de que se escriba algo más. Lo hace la coordinación o la persona que reporta cuando escribe; intenta de nuevo después.",

@@ -328,6 +328,27 @@ pub fn assign(
     })
 }
 
+/// Wraps of the current key for coordinators (a re-grant, or a
+/// reporter's grant when nobody can read).
+pub fn grant(
+    opened: &OpenedThread,
+    coordinators: &[StaffKey],
+    entropy: &dyn Entropy,
+) -> Result<crate::core::api::GrantIn, ClientError> {
+    let mut wraps = Vec::new();
+    for c in coordinators {
+        wraps.push(wrap_for(
+            opened.id(),
+            Slot::Staff(c.id),
+            opened.epoch(),
+            &c.public_key,
+            opened.current_key(),
+            entropy,
+        )?);
+    }
+    Ok(crate::core::api::GrantIn { wraps })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

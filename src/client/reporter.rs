@@ -268,6 +268,9 @@ pub async fn reply(
         if opened.view.reporter_key != keys.secret.public() {
             return Err(ClientError::ThreadDoesNotOpen);
         }
+        if !opened.view.readers.iter().any(|r| r.active) {
+            return Err(ClientError::NobodyReads);
+        }
         let opened = rotate::rotate_if_due(&api, opened, &keys.secret, pin, entropy).await?;
         let out = records::reply(&opened, "", text, files, entropy)?;
         let created: Created = upload::send(
@@ -280,6 +283,51 @@ pub async fn reply(
         )
         .await?;
         Ok(created.seq.unwrap_or(opened.view.messages))
+    }
+    .await;
+    api.end_session().await;
+    result
+}
+
+/// Gives the entity's current coordinators the key when nobody can read
+/// the thread any more (all its readers were removed): every coordinator of
+/// the signed list, less `exclude`, only device readers with `device_only`
+/// or when the thread is device-only. Returns their names.
+pub async fn grant(
+    s: ReporterSession,
+    pin: Option<&[u8; 32]>,
+    device_only: bool,
+    exclude: &[String],
+    entropy: &dyn Entropy,
+) -> Result<Vec<String>, ClientError> {
+    let ReporterSession {
+        mut api,
+        opened,
+        keys,
+    } = s;
+    let result = async {
+        if opened.view.reporter_key != keys.secret.public() {
+            return Err(ClientError::ThreadDoesNotOpen);
+        }
+        if opened.view.readers.iter().any(|r| r.active) {
+            return Err(ClientError::StillRead);
+        }
+        let opened = rotate::rotate_if_due(&api, opened, &keys.secret, pin, entropy).await?;
+        let doc = document::fetch(&api, pin).await?;
+        let entity = doc.entity(&opened.view.entity)?;
+        let chosen =
+            document::choose_coordinators(entity, device_only || opened.view.device_only, exclude)?;
+        eprintln!(
+            "{}",
+            show::readers_of_new_thread(api.lang(), &entity.name, &chosen)
+        );
+        let body = records::grant(&opened, &chosen, entropy)?;
+        api.post_json_ok(
+            &format!("/api/v1/threads/{}/grant", opened.id().hex()),
+            &body,
+        )
+        .await?;
+        Ok(chosen.iter().map(|c| c.display_name.clone()).collect())
     }
     .await;
     api.end_session().await;

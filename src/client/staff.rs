@@ -182,6 +182,40 @@ impl StaffSession {
         Ok(chosen.display_name.clone())
     }
 
+    /// Gives a colleague coordinator the current key again (after they
+    /// registered a new key): only one the reporter kept, named by display
+    /// name or id.
+    pub async fn regrant(
+        &self,
+        thread: Id,
+        coordinator: &str,
+        entropy: &dyn Entropy,
+    ) -> Result<String, ClientError> {
+        let opened = self.open(thread).await?;
+        let doc = document::fetch(&self.api, self.pin.as_ref()).await?;
+        let entity = doc.entity(&opened.view.entity)?;
+        let chosen = document::find_coordinator(entity, coordinator)?;
+        if !opened.view.shown.contains(&chosen.id) {
+            return Err(ClientError::NotShown(chosen.display_name.clone()));
+        }
+        if opened.view.readers.iter().any(|r| r.id == chosen.id) {
+            return Err(ClientError::AlreadyReader(chosen.display_name.clone()));
+        }
+        if opened.view.device_only && chosen.reads == Reads::Server {
+            return Err(ClientError::AdvisorReadsOnServer(
+                chosen.display_name.clone(),
+            ));
+        }
+        let opened =
+            rotate::rotate_if_due(&self.api, opened, &self.secret, self.pin.as_ref(), entropy)
+                .await?;
+        let body = records::grant(&opened, &[chosen.clone()], entropy)?;
+        self.api
+            .post_json_ok(&format!("/api/v1/threads/{}/grant", thread.hex()), &body)
+            .await?;
+        Ok(chosen.display_name.clone())
+    }
+
     /// Removes an advisor and rotates in the same request: the new key is
     /// wrapped for the reporter and every remaining reader, not for them.
     pub async fn unassign(

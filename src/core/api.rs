@@ -179,6 +179,13 @@ pub struct AssignIn {
     pub wrap: String,
 }
 
+/// `POST /api/v1/threads/{id}/grant`: wraps of the current key for
+/// coordinators (spec/api.md, "Granting access again").
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GrantIn {
+    pub wraps: Vec<WrapIn>,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct UnassignIn {
     pub advisor: Id,

@@ -820,6 +820,74 @@ impl Saadd {
         self.commit(b, &record)
     }
 
+    /// Gives coordinators the current key again, wrapped on the caller's
+    /// machine: a coordinator re-grants colleagues the reporter was shown
+    /// (after a new key), and the reporter grants the entity's current
+    /// coordinators when nobody can read the thread any more.
+    pub async fn api_grant(
+        &self,
+        thread: Id,
+        caller: &Caller,
+        wraps: &[WrapIn],
+    ) -> Result<(), SaaddError> {
+        if matches!(caller.slot, Slot::Staff(_)) {
+            self.require_coordinator(caller)?;
+        }
+        let _w = self.writes.lock().await;
+        let (mut record, _) = self.api_access(thread, caller)?;
+        if record.rotate {
+            return Err(SaaddError::RotationDue);
+        }
+        if caller.slot == Slot::Reporter && !record.readers.is_empty() {
+            return Err(SaaddError::Forbidden);
+        }
+        if wraps.is_empty() {
+            return Err(malformed("wraps"));
+        }
+        let coordinators = self.coordinators(record.entity)?;
+        let sk = self.storage_key(thread)?;
+        let mut b = Batch::new();
+        let mut added = Vec::new();
+        for w in wraps {
+            let Slot::Staff(id) = parse_slot(&w.slot)? else {
+                return Err(malformed("wraps"));
+            };
+            let target = coordinators
+                .iter()
+                .find(|c| c.id == id)
+                .ok_or(SaaddError::Forbidden)?;
+            // Staff re-grant only those the reporter kept; the reporter
+            // chooses freely among current coordinators.
+            let allowed = match caller.slot {
+                Slot::Reporter => true,
+                Slot::Staff(_) => record.shown.contains(&id),
+            };
+            if !allowed || record.readers.contains(&id) || added.contains(&id) {
+                return Err(SaaddError::Forbidden);
+            }
+            if record.device_only && target.device_key.is_none() {
+                return Err(SaaddError::DeviceOnly);
+            }
+            let sent = decode(&w.wrap, "wraps")?;
+            if envelope::parse_wrap_inner(&sent).is_ok_and(|x| x.epoch != record.epoch) {
+                return Err(SaaddError::Stale);
+            }
+            let inner = Self::check_wrap(w, record.epoch, &super::admin::staff_public(target)?)?;
+            let slot = Slot::Staff(id);
+            let outer = envelope::seal_wrap_outer(&sk, thread, &slot, &inner, self.random())
+                .map_err(|_| malformed("wraps"))?;
+            b.put(Table::Wrap, wrap_key(thread, &slot), outer);
+            added.push(id);
+        }
+        for id in added {
+            record.readers.push(id);
+            if !record.shown.contains(&id) {
+                record.shown.push(id);
+            }
+        }
+        self.commit(b, &record)
+    }
+
     /// A staff reader changes the thread's status.
     pub async fn api_status(
         &self,

@@ -841,6 +841,32 @@ pub async fn unassign(
     }
 }
 
+/// `POST /api/v1/threads/{id}/grant`.
+pub async fn grant(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(tid): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let thread = match id(&st, &ctx, &tid) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let c = match caller_for(&st, &ctx, &headers, thread) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let g: crate::core::api::GrantIn = match read_json(&st, &ctx, body) {
+        Ok(g) => g,
+        Err(r) => return r,
+    };
+    match st.saadd.api_grant(thread, &c, &g.wraps).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => refuse(&st, &ctx, e),
+    }
+}
+
 /// `POST /api/v1/threads/{id}/status`.
 pub async fn status(
     State(st): State<AppState>,

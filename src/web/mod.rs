@@ -305,6 +305,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/threads/{id}/rotate", post(api::rotate))
         .route("/api/v1/threads/{id}/assign", post(api::assign))
         .route("/api/v1/threads/{id}/unassign", post(api::unassign))
+        .route("/api/v1/threads/{id}/grant", post(api::grant))
         .route("/api/v1/threads/{id}/status", post(api::status))
         .route("/api/v1/staff/threads", get(api::staff_threads))
         .route("/favicon.ico", get(favicon))
