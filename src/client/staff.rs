@@ -209,7 +209,7 @@ impl StaffSession {
         let opened =
             rotate::rotate_if_due(&self.api, opened, &self.secret, self.pin.as_ref(), entropy)
                 .await?;
-        let body = records::grant(&opened, &[chosen.clone()], entropy)?;
+        let body = records::grant(&opened, std::slice::from_ref(chosen), entropy)?;
         self.api
             .post_json_ok(&format!("/api/v1/threads/{}/grant", thread.hex()), &body)
             .await?;
