@@ -524,6 +524,20 @@ async fn the_server_refuses_what_it_can_check() {
         .add_device_staff(f.entity, Role::Advisor, "ana", "Asesora Ana", ana.public())
         .await
         .unwrap();
+    // One key, one person; one shown name per entity.
+    assert!(
+        saadd
+            .add_device_staff(f.entity, Role::Advisor, "ana-2", "Otra", ana.public())
+            .await
+            .is_err()
+    );
+    let fresh = RecipientSecret::from_bytes(rnd()).public();
+    assert!(
+        saadd
+            .add_device_staff(f.entity, Role::Advisor, "ana-3", " asesora ana ", fresh)
+            .await
+            .is_err()
+    );
     let coords = [(dev_coord.id, dev_c.public())];
     let create = |body: Value, chunks: Vec<(Id, u32, Vec<u8>)>| {
         let api = &api;

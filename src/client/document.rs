@@ -83,7 +83,28 @@ impl VerifiedDocument {
 fn names(who: &str, id: &Id, display_name: &str) -> bool {
     let who = who.trim();
     Id::from_hex(&who.to_ascii_lowercase()).is_some_and(|w| w == *id)
-        || display_name.trim().to_lowercase() == who.to_lowercase()
+        || fold(display_name) == fold(who)
+}
+
+/// A name as people type it: case, accents and repeated spaces do not
+/// matter (receipts are forgiving the same way).
+fn fold(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfd()
+        .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
+        .collect::<String>()
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// "Name (id …), Name (id …)" for an ambiguous name.
+fn with_ids<'a>(who: &str, found: impl Iterator<Item = &'a StaffKey>) -> String {
+    let list: Vec<String> = found
+        .map(|s| format!("{} ({})", s.display_name, s.id.hex()))
+        .collect();
+    format!("{who}: {}", list.join(", "))
 }
 
 /// The coordinators a new thread is wrapped for (spec/api.md, "Creating a
@@ -140,7 +161,13 @@ pub fn find_advisor<'a>(entity: &'a EntityKeys, who: &str) -> Result<&'a StaffKe
         .filter(|s| s.role == "advisor" && names(who, &s.id, &s.display_name));
     match (found.next(), found.next()) {
         (Some(a), None) => Ok(a),
-        (Some(_), Some(_)) => Err(ClientError::AmbiguousAdvisor(who.to_owned())),
+        (Some(_), Some(_)) => Err(ClientError::AmbiguousAdvisor(with_ids(
+            who,
+            entity
+                .staff
+                .iter()
+                .filter(|s| s.role == "advisor" && names(who, &s.id, &s.display_name)),
+        ))),
         (None, _) => Err(ClientError::UnknownAdvisor(who.to_owned())),
     }
 }
@@ -156,7 +183,13 @@ pub fn find_coordinator<'a>(
         .filter(|s| s.role == "coordinator" && names(who, &s.id, &s.display_name));
     match (found.next(), found.next()) {
         (Some(a), None) => Ok(a),
-        (Some(_), Some(_)) => Err(ClientError::AmbiguousAdvisor(who.to_owned())),
+        (Some(_), Some(_)) => Err(ClientError::AmbiguousAdvisor(with_ids(
+            who,
+            entity
+                .staff
+                .iter()
+                .filter(|s| s.role == "coordinator" && names(who, &s.id, &s.display_name)),
+        ))),
         (None, _) => Err(ClientError::UnknownExclude(who.to_owned())),
     }
 }

@@ -326,13 +326,13 @@ impl ClientError {
                 )
             ),
             AmbiguousAdvisor(x) => format!(
-                "{} «{x}»; {}",
+                "{} {x}. {}",
+                t(lang, "varias personas coinciden con", "several people match"),
                 t(
                     lang,
-                    "varias personas asesoras coinciden con",
-                    "several advisors match"
-                ),
-                t(lang, "usa su identificador", "use their id")
+                    "Usa el identificador de la persona que buscas.",
+                    "Use the id of the person you mean."
+                )
             ),
             AdvisorReadsOnServer(x) => format!(
                 "«{x}» {}",

@@ -212,6 +212,38 @@ impl Saadd {
         ))
     }
 
+    /// Refuses a display name another active member of the entity shows
+    /// (reporters choose readers by name) and a public key any other active
+    /// member holds (two people would read with one key).
+    fn check_unique(
+        &self,
+        entity: Id,
+        display_name: &str,
+        public: Option<&RecipientKey>,
+        except: Option<Id>,
+    ) -> Result<(), SaaddError> {
+        let folded = display_name.trim().to_lowercase();
+        for (_, v) in self.store.scan(Table::Staff, &[], 10_000_000)? {
+            let s: StaffRecord =
+                serde_json::from_slice(&v).map_err(|_| SaaddError::Corrupt("staff"))?;
+            if !s.active || Some(s.id) == except {
+                continue;
+            }
+            if s.entity == entity
+                && !folded.is_empty()
+                && s.display_name.trim().to_lowercase() == folded
+            {
+                return Err(SaaddError::Invalid(
+                    "display name (another member of the entity shows it)",
+                ));
+            }
+            if public.is_some_and(|p| staff_public(&s).is_ok_and(|k| k == *p)) {
+                return Err(SaaddError::Invalid("public key (another member holds it)"));
+            }
+        }
+        Ok(())
+    }
+
     /// Adds a staff member whose private key was made on their own device
     /// (`buzon advisor keygen`): only the public key is stored, and they
     /// sign in only through the API (spec/api.md).
@@ -243,6 +275,7 @@ impl Saadd {
         {
             return Err(SaaddError::Taken);
         }
+        self.check_unique(entity, &display_name, Some(&public), None)?;
         let record = StaffRecord {
             v: RECORD_VERSION,
             id: Id(self.random()),
@@ -283,6 +316,7 @@ impl Saadd {
         if !record.active {
             return Err(SaaddError::NotFound);
         }
+        self.check_unique(record.entity, "", Some(&public), Some(staff))?;
         record.key = String::new();
         record.device_key = Some(public);
         record.must_change_password = false;
@@ -319,6 +353,7 @@ impl Saadd {
         let secret = RecipientSecret::from_bytes(self.random());
         let key = self.seal_staff_key(id, &secret, &password).await?;
         let _w = self.writes.lock().await;
+        self.check_unique(entity, &display_name, None, None)?;
         if self
             .store
             .get(Table::StaffLogin, login.as_bytes())?

@@ -311,6 +311,13 @@ fn thread_page(
             .map(|s| s.display_name.clone())
             .unwrap_or_default()
     };
+    let reads_of = |id: &Id| {
+        if staff.iter().any(|s| s.id == *id && s.device_key.is_some()) {
+            "reads-device"
+        } else {
+            "reads-server"
+        }
+    };
     let assignable: Vec<_> = staff
         .iter()
         .filter(|s| s.active && s.role == Role::Advisor && !r.readers.contains(&s.id))
@@ -333,7 +340,7 @@ fn thread_page(
         }
         section {
             h2 { (st.t(ctx, "thread-readers")) }
-            ul { @for id in &r.readers { li { (name_of(id)) } } }
+            ul { @for id in &r.readers { li { (name_of(id)) " (" (st.t(ctx, reads_of(id))) ")" } } }
         }
         (messages(st, ctx, &view, &format!("{base}/adjunto/"), false))
         section {
