@@ -272,16 +272,20 @@ pub async fn reply(
             return Err(ClientError::NobodyReads);
         }
         let opened = rotate::rotate_if_due(&api, opened, &keys.secret, pin, entropy).await?;
-        let out = records::reply(&opened, "", text, files, entropy)?;
-        let created: Created = upload::send(
-            &api,
-            &format!("/api/v1/threads/{}/messages", opened.id().hex()),
-            "message",
-            &out,
-            None,
-            "created",
-        )
-        .await?;
+        let out = records::reply(&opened, "", text, files.clone(), entropy)?;
+        let path = format!("/api/v1/threads/{}/messages", opened.id().hex());
+        let sent: Result<Created, _> =
+            upload::send(&api, &path, "message", &out, None, "created").await;
+        let created = match sent {
+            // Another message came first: seal again at the new place.
+            Err(ClientError::Server { code, .. }) if code == "stale" => {
+                let again = thread::fetch(&api, opened.id(), Slot::Reporter, &keys.secret).await?;
+                let again = rotate::rotate_if_due(&api, again, &keys.secret, pin, entropy).await?;
+                let out = records::reply(&again, "", text, files, entropy)?;
+                upload::send(&api, &path, "message", &out, None, "created").await?
+            }
+            other => other?,
+        };
         Ok(created.seq.unwrap_or(opened.view.messages))
     }
     .await;

@@ -114,8 +114,25 @@ impl StaffSession {
         Ok(show::thread(self.api.lang(), &opened))
     }
 
-    /// Posts a reply (rotating first when due); returns its `seq`.
+    /// Posts a reply (rotating first when due); returns its `seq`. A
+    /// reply that crossed another message (`stale`) is sealed again at the
+    /// new place and sent once more, so the text typed is not lost.
     pub async fn reply(
+        &self,
+        thread: Id,
+        text: &str,
+        files: Vec<FilePlan>,
+        entropy: &dyn Entropy,
+    ) -> Result<u32, ClientError> {
+        match self.reply_once(thread, text, files.clone(), entropy).await {
+            Err(ClientError::Server { code, .. }) if code == "stale" => {
+                self.reply_once(thread, text, files, entropy).await
+            }
+            other => other,
+        }
+    }
+
+    async fn reply_once(
         &self,
         thread: Id,
         text: &str,
