@@ -200,6 +200,34 @@ async fn the_cli_sends_only_sealed_records_and_reads_with_the_pages() {
         .await
         .unwrap();
 
+    // A coordinator with a device key too.
+    let cpass = "coordinación-en-su-equipo-sesenta-y-dos";
+    let ckey = buzon(
+        &["coordinator", "keygen", "--key", "coord.key"],
+        &format!("{cpass}\n"),
+        dir,
+    )
+    .await;
+    assert_eq!(ckey.code, 0, "{}", ckey.stderr);
+    let cpub = buzon(
+        &["coordinator", "public-key", "--key", "coord.key"],
+        "",
+        dir,
+    )
+    .await;
+    let mut cpk = [0u8; 32];
+    hex::decode_to_slice(cpub.stdout.trim(), &mut cpk).unwrap();
+    saadd
+        .add_device_staff(
+            f.entity,
+            Role::Coordinator,
+            "coord-disp",
+            "Coordinación en su equipo",
+            RecipientKey(cpk),
+        )
+        .await
+        .unwrap();
+
     // The reporter writes, with an attachment, through the CLI.
     let text =
         "Recibí instrucciones de alterar el padrón de beneficiarios. ¿Debo hacerlo? — ñandú 🦤";
@@ -415,6 +443,94 @@ async fn the_cli_sends_only_sealed_records_and_reads_with_the_pages() {
         "{}",
         page.body
     );
+
+    // The device coordinator takes Ana off on their machine: the key
+    // changes there, Ana reads nothing more, the reporter reads on.
+    let off = buzon(
+        &[
+            "coordinator",
+            "unassign",
+            "--server",
+            &base,
+            "--server-key",
+            &server_key,
+            "--login",
+            "coord-disp",
+            "--key",
+            "coord.key",
+            "--thread",
+            &tid.hex(),
+            "--advisor",
+            "asesora ana",
+        ],
+        &format!("{cpass}\n"),
+        dir,
+    )
+    .await;
+    assert_eq!(off.code, 0, "{}{}", off.stdout, off.stderr);
+    assert_eq!(saadd.thread(tid).unwrap().epoch, 1);
+    let gone = buzon(
+        &[
+            "advisor",
+            "read",
+            "--server",
+            &base,
+            "--server-key",
+            &server_key,
+            "--login",
+            "ana",
+            "--key",
+            "ana.key",
+            "--thread",
+            &tid.hex(),
+        ],
+        &format!("{passphrase}\n"),
+        dir,
+    )
+    .await;
+    assert_ne!(gone.code, 0);
+    let again = buzon(
+        &[
+            "report",
+            "read",
+            "--server",
+            &base,
+            "--server-key",
+            &server_key,
+        ],
+        &format!("{phrase}\n"),
+        dir,
+    )
+    .await;
+    assert!(
+        again.stdout.contains(answer),
+        "{}{}",
+        again.stdout,
+        again.stderr
+    );
+    // And assigns her again, from the same machine.
+    let on = buzon(
+        &[
+            "coordinator",
+            "assign",
+            "--server",
+            &base,
+            "--server-key",
+            &server_key,
+            "--login",
+            "coord-disp",
+            "--key",
+            "coord.key",
+            "--thread",
+            &tid.hex(),
+            "--advisor",
+            "Asesora Ana",
+        ],
+        &format!("{cpass}\n"),
+        dir,
+    )
+    .await;
+    assert_eq!(on.code, 0, "{}{}", on.stdout, on.stderr);
 
     // A thread made on the pages opens with the CLI, reply included.
     let web_text = "Pregunta enviada desde las páginas, sin JavaScript.";

@@ -30,8 +30,26 @@ pub struct StaffArgs {
     key: PathBuf,
 }
 
+/// A staff command on one conversation.
+#[derive(Args, Clone)]
+pub struct OnThread {
+    #[command(flatten)]
+    who: StaffArgs,
+    /// The conversation's id (32 hex digits, as `list` shows).
+    #[arg(long)]
+    thread: String,
+}
+
+impl OnThread {
+    pub fn split(self) -> Result<(StaffArgs, Id), ClientError> {
+        Ok((self.who, thread_id(&self.thread)?))
+    }
+}
+
+/// The commands advisors and coordinators share (`buzon advisor …`;
+/// `buzon coordinator …` adds assignment).
 #[derive(Subcommand)]
-pub enum AdvisorCmd {
+pub enum StaffCmd {
     /// Make your key pair on this machine. The private key is written to
     /// --key, sealed under a passphrase you choose; the public key is
     /// printed with the command the operator runs to register you.
@@ -51,10 +69,7 @@ pub enum AdvisorCmd {
     /// Read a conversation.
     Read {
         #[command(flatten)]
-        who: StaffArgs,
-        /// The conversation's id (32 hex digits, as `list` shows).
-        #[arg(long)]
-        thread: String,
+        on: OnThread,
         /// Save the attachments into this directory.
         #[arg(long)]
         save_attachments: Option<PathBuf>,
@@ -63,10 +78,7 @@ pub enum AdvisorCmd {
     /// message from --message-file or the rest of standard input.
     Reply {
         #[command(flatten)]
-        who: StaffArgs,
-        /// The conversation's id (32 hex digits, as `list` shows).
-        #[arg(long)]
-        thread: String,
+        on: OnThread,
         /// Read the message from this file instead of standard input.
         #[arg(long)]
         message_file: Option<PathBuf>,
@@ -77,12 +89,9 @@ pub enum AdvisorCmd {
     /// Change a conversation's status.
     Status {
         #[command(flatten)]
-        who: StaffArgs,
-        /// The conversation's id (32 hex digits, as `list` shows).
-        #[arg(long)]
-        thread: String,
+        on: OnThread,
         /// acknowledged, in_progress, answered, not_competent, closed or
-        /// received.
+        /// received (or the words `list` shows, in Spanish or English).
         #[arg(long)]
         to: String,
     },
@@ -147,45 +156,41 @@ pub fn status(text: &str) -> Result<Status, ClientError> {
         .ok_or_else(|| ClientError::UnknownStatus(text.to_owned()))
 }
 
-/// Runs a `buzon advisor` command.
-pub async fn run(cmd: AdvisorCmd) -> Result<(), String> {
+/// Runs a shared staff command; `role` names the role in `keygen`'s
+/// registration hint.
+pub async fn run_common(cmd: StaffCmd, role: &str) -> Result<(), String> {
     let lang = Lang::from_env();
     let fail = |e: ClientError| e.message(lang);
     let (who, action) = match cmd {
-        AdvisorCmd::Keygen { key } => return keygen(key, "advisor", lang).await.map_err(fail),
-        AdvisorCmd::PublicKey { key } => return public_key(&key).map_err(fail),
-        AdvisorCmd::List(who) => (who, StaffAction::List),
-        AdvisorCmd::Read {
-            who,
-            thread,
+        StaffCmd::Keygen { key } => return keygen(key, role, lang).await.map_err(fail),
+        StaffCmd::PublicKey { key } => return public_key(&key).map_err(fail),
+        StaffCmd::List(who) => (who, StaffAction::List),
+        StaffCmd::Read {
+            on,
             save_attachments,
-        } => (
-            who,
-            StaffAction::Read {
-                thread: thread_id(&thread).map_err(fail)?,
-                save: save_attachments,
-            },
-        ),
-        AdvisorCmd::Reply {
-            who,
-            thread,
+        } => {
+            let (who, thread) = on.split().map_err(fail)?;
+            let save = save_attachments;
+            (who, StaffAction::Read { thread, save })
+        }
+        StaffCmd::Reply {
+            on,
             message_file,
             attach,
-        } => (
-            who,
-            StaffAction::Reply {
-                thread: thread_id(&thread).map_err(fail)?,
+        } => {
+            let (who, thread) = on.split().map_err(fail)?;
+            let action = StaffAction::Reply {
+                thread,
                 message_file,
                 attach,
-            },
-        ),
-        AdvisorCmd::Status { who, thread, to } => (
-            who,
-            StaffAction::Status {
-                thread: thread_id(&thread).map_err(fail)?,
-                to: status(&to).map_err(fail)?,
-            },
-        ),
+            };
+            (who, action)
+        }
+        StaffCmd::Status { on, to } => {
+            let (who, thread) = on.split().map_err(fail)?;
+            let to = status(&to).map_err(fail)?;
+            (who, StaffAction::Status { thread, to })
+        }
     };
     run_staff(who, action, lang).await.map_err(fail)
 }

@@ -3,62 +3,29 @@
 //! (src/cli/advisor.rs); adds assignment. A network client: it never
 //! opens the data directory.
 
-use std::path::PathBuf;
-
 use clap::Subcommand;
 
-use super::advisor::{StaffAction, StaffArgs, run_staff, status, thread_id};
+use super::advisor::{OnThread, StaffAction, StaffCmd, run_common, run_staff};
 use crate::client::{ClientError, Lang};
+use crate::core::envelope::Id;
 
 #[derive(Subcommand)]
 pub enum CoordinatorCmd {
-    /// Make your key pair on this machine (as `buzon advisor keygen`).
-    Keygen {
-        /// Where to write the key file (never overwritten).
-        #[arg(long)]
-        key: PathBuf,
-    },
-    /// Print the public key of a key file.
-    PublicKey {
-        #[arg(long)]
-        key: PathBuf,
-    },
-    /// List the conversations you can read.
-    List(StaffArgs),
-    /// Read a conversation.
-    Read {
-        #[command(flatten)]
-        who: StaffArgs,
-        /// The conversation's id (32 hex digits, as `list` shows).
-        #[arg(long)]
-        thread: String,
-        /// Save the attachments into this directory.
-        #[arg(long)]
-        save_attachments: Option<PathBuf>,
-    },
-    /// Reply in a conversation. The passphrase is read first, then the
-    /// message from --message-file or the rest of standard input.
-    Reply {
-        #[command(flatten)]
-        who: StaffArgs,
-        /// The conversation's id (32 hex digits, as `list` shows).
-        #[arg(long)]
-        thread: String,
-        /// Read the message from this file instead of standard input.
-        #[arg(long)]
-        message_file: Option<PathBuf>,
-        /// A file to attach; repeat for several.
-        #[arg(long)]
-        attach: Vec<PathBuf>,
-    },
     /// Let an advisor of the entity read a conversation: the current key is
     /// wrapped for their key from the signed key list.
     Assign {
         #[command(flatten)]
-        who: StaffArgs,
-        /// The conversation's id (32 hex digits, as `list` shows).
+        on: OnThread,
+        /// The advisor's display name or id.
         #[arg(long)]
-        thread: String,
+        advisor: String,
+    },
+    /// Take an advisor off a conversation. The key is changed in the same
+    /// step, for everyone who keeps access, so they cannot read what is
+    /// written from now on.
+    Unassign {
+        #[command(flatten)]
+        on: OnThread,
         /// The advisor's display name or id.
         #[arg(long)]
         advisor: String,
@@ -68,129 +35,42 @@ pub enum CoordinatorCmd {
     /// kept.
     Regrant {
         #[command(flatten)]
-        who: StaffArgs,
-        /// The conversation's id (32 hex digits, as `list` shows).
-        #[arg(long)]
-        thread: String,
+        on: OnThread,
         /// The coordinator's display name or id.
         #[arg(long)]
         coordinator: String,
     },
-    /// Take an advisor off a conversation. The key is changed in the same
-    /// step, for everyone who keeps access, so they cannot read what is
-    /// written from now on.
-    Unassign {
-        #[command(flatten)]
-        who: StaffArgs,
-        /// The conversation's id (32 hex digits, as `list` shows).
-        #[arg(long)]
-        thread: String,
-        /// The advisor's display name or id.
-        #[arg(long)]
-        advisor: String,
-    },
-    /// Change a conversation's status.
-    Status {
-        #[command(flatten)]
-        who: StaffArgs,
-        /// The conversation's id (32 hex digits, as `list` shows).
-        #[arg(long)]
-        thread: String,
-        /// acknowledged, in_progress, answered, not_competent, closed or
-        /// received.
-        #[arg(long)]
-        to: String,
-    },
-}
-
-fn action(cmd: CoordinatorCmd) -> Result<(StaffArgs, StaffAction), ClientError> {
-    Ok(match cmd {
-        // Handled before a session is needed (`run`).
-        CoordinatorCmd::Keygen { .. } | CoordinatorCmd::PublicKey { .. } => {
-            return Err(ClientError::Input("keygen".to_owned()));
-        }
-        CoordinatorCmd::List(who) => (who, StaffAction::List),
-        CoordinatorCmd::Read {
-            who,
-            thread,
-            save_attachments,
-        } => (
-            who,
-            StaffAction::Read {
-                thread: thread_id(&thread)?,
-                save: save_attachments,
-            },
-        ),
-        CoordinatorCmd::Reply {
-            who,
-            thread,
-            message_file,
-            attach,
-        } => (
-            who,
-            StaffAction::Reply {
-                thread: thread_id(&thread)?,
-                message_file,
-                attach,
-            },
-        ),
-        CoordinatorCmd::Assign {
-            who,
-            thread,
-            advisor,
-        } => (
-            who,
-            StaffAction::Assign {
-                thread: thread_id(&thread)?,
-                advisor,
-            },
-        ),
-        CoordinatorCmd::Regrant {
-            who,
-            thread,
-            coordinator,
-        } => (
-            who,
-            StaffAction::Regrant {
-                thread: thread_id(&thread)?,
-                coordinator,
-            },
-        ),
-        CoordinatorCmd::Unassign {
-            who,
-            thread,
-            advisor,
-        } => (
-            who,
-            StaffAction::Unassign {
-                thread: thread_id(&thread)?,
-                advisor,
-            },
-        ),
-        CoordinatorCmd::Status { who, thread, to } => (
-            who,
-            StaffAction::Status {
-                thread: thread_id(&thread)?,
-                to: status(&to)?,
-            },
-        ),
-    })
+    #[command(flatten)]
+    Common(StaffCmd),
 }
 
 /// Runs a `buzon coordinator` command.
 pub async fn run(cmd: CoordinatorCmd) -> Result<(), String> {
     let lang = Lang::from_env();
-    let cmd = match cmd {
-        CoordinatorCmd::Keygen { key } => {
-            return super::advisor::keygen(key, "coordinator", lang)
-                .await
-                .map_err(|e| e.message(lang));
-        }
-        CoordinatorCmd::PublicKey { key } => {
-            return super::advisor::public_key(&key).map_err(|e| e.message(lang));
-        }
-        other => other,
+    let fail = |e: ClientError| e.message(lang);
+    // Each names someone on one conversation.
+    type Make = fn(Id, String) -> StaffAction;
+    let (on, make, name): (OnThread, Make, String) = match cmd {
+        CoordinatorCmd::Common(c) => return run_common(c, "coordinator").await,
+        CoordinatorCmd::Assign { on, advisor } => (
+            on,
+            |thread, advisor| StaffAction::Assign { thread, advisor },
+            advisor,
+        ),
+        CoordinatorCmd::Unassign { on, advisor } => (
+            on,
+            |thread, advisor| StaffAction::Unassign { thread, advisor },
+            advisor,
+        ),
+        CoordinatorCmd::Regrant { on, coordinator } => (
+            on,
+            |thread, coordinator| StaffAction::Regrant {
+                thread,
+                coordinator,
+            },
+            coordinator,
+        ),
     };
-    let (who, act) = action(cmd).map_err(|e| e.message(lang))?;
-    run_staff(who, act, lang).await.map_err(|e| e.message(lang))
+    let (who, thread) = on.split().map_err(fail)?;
+    run_staff(who, make(thread, name), lang).await.map_err(fail)
 }

@@ -63,7 +63,7 @@ enum Noun {
     /// Advisors who read on their own device: make a key, list, read,
     /// reply, change status.
     #[command(subcommand)]
-    Advisor(advisor::AdvisorCmd),
+    Advisor(advisor::StaffCmd),
     /// Coordinators who read on their own device: list, read, reply,
     /// assign and unassign advisors, change status.
     #[command(subcommand)]
@@ -108,7 +108,7 @@ pub fn main() -> ExitCode {
             },
             // Network clients: no data directory, no configuration.
             Noun::Report(cmd) => report::run(cmd).await,
-            Noun::Advisor(cmd) => advisor::run(cmd).await,
+            Noun::Advisor(cmd) => advisor::run_common(cmd, "advisor").await,
             Noun::Coordinator(cmd) => coordinator::run(cmd).await,
         }
     });

@@ -155,21 +155,7 @@ pub fn choose_coordinators(
 
 /// The advisor of the entity that `who` names.
 pub fn find_advisor<'a>(entity: &'a EntityKeys, who: &str) -> Result<&'a StaffKey, ClientError> {
-    let mut found = entity
-        .staff
-        .iter()
-        .filter(|s| s.role == "advisor" && names(who, &s.id, &s.display_name));
-    match (found.next(), found.next()) {
-        (Some(a), None) => Ok(a),
-        (Some(_), Some(_)) => Err(ClientError::AmbiguousAdvisor(with_ids(
-            who,
-            entity
-                .staff
-                .iter()
-                .filter(|s| s.role == "advisor" && names(who, &s.id, &s.display_name)),
-        ))),
-        (None, _) => Err(ClientError::UnknownAdvisor(who.to_owned())),
-    }
+    find_staff(entity, "advisor", who).ok_or_else(|| ClientError::UnknownAdvisor(who.to_owned()))?
 }
 
 /// The coordinator of the entity that `who` names.
@@ -177,20 +163,31 @@ pub fn find_coordinator<'a>(
     entity: &'a EntityKeys,
     who: &str,
 ) -> Result<&'a StaffKey, ClientError> {
-    let mut found = entity
-        .staff
-        .iter()
-        .filter(|s| s.role == "coordinator" && names(who, &s.id, &s.display_name));
+    find_staff(entity, "coordinator", who)
+        .ok_or_else(|| ClientError::UnknownExclude(who.to_owned()))?
+}
+
+/// The one member of `role` that `who` names: `None` when nobody does, an
+/// error listing the ids when several do.
+fn find_staff<'a>(
+    entity: &'a EntityKeys,
+    role: &str,
+    who: &str,
+) -> Option<Result<&'a StaffKey, ClientError>> {
+    let matching = || {
+        entity
+            .staff
+            .iter()
+            .filter(move |s| s.role == role && names(who, &s.id, &s.display_name))
+    };
+    let mut found = matching();
     match (found.next(), found.next()) {
-        (Some(a), None) => Ok(a),
-        (Some(_), Some(_)) => Err(ClientError::AmbiguousAdvisor(with_ids(
+        (Some(a), None) => Some(Ok(a)),
+        (Some(_), Some(_)) => Some(Err(ClientError::AmbiguousAdvisor(with_ids(
             who,
-            entity
-                .staff
-                .iter()
-                .filter(|s| s.role == "coordinator" && names(who, &s.id, &s.display_name)),
-        ))),
-        (None, _) => Err(ClientError::UnknownExclude(who.to_owned())),
+            matching(),
+        )))),
+        (None, _) => None,
     }
 }
 

@@ -172,31 +172,7 @@ impl StaffSession {
         advisor: &str,
         entropy: &dyn Entropy,
     ) -> Result<String, ClientError> {
-        let opened = self.open(thread).await?;
-        let doc = document::fetch(&self.api, self.pin.as_ref()).await?;
-        let entity = doc.entity(&opened.view.entity)?;
-        let chosen = document::find_advisor(entity, advisor)?;
-        if opened.view.device_only && chosen.reads == Reads::Server {
-            return Err(ClientError::AdvisorReadsOnServer(
-                chosen.display_name.clone(),
-            ));
-        }
-        if opened
-            .view
-            .readers
-            .iter()
-            .any(|r| r.id == chosen.id && r.active)
-        {
-            return Err(ClientError::AlreadyReader(chosen.display_name.clone()));
-        }
-        let opened =
-            rotate::rotate_if_due(&self.api, opened, &self.secret, self.pin.as_ref(), entropy)
-                .await?;
-        let body = records::assign(&opened, chosen, entropy)?;
-        self.api
-            .post_json_ok(&format!("/api/v1/threads/{}/assign", thread.hex()), &body)
-            .await?;
-        Ok(chosen.display_name.clone())
+        self.give_key(thread, advisor, Give::Assign, entropy).await
     }
 
     /// Gives a colleague coordinator the current key again (after they
@@ -208,29 +184,57 @@ impl StaffSession {
         coordinator: &str,
         entropy: &dyn Entropy,
     ) -> Result<String, ClientError> {
+        self.give_key(thread, coordinator, Give::Regrant, entropy)
+            .await
+    }
+
+    /// Wraps the current key for the person `who` names, after the checks
+    /// the server would make (so a refusal says why in words), rotating
+    /// first when due.
+    async fn give_key(
+        &self,
+        thread: Id,
+        who: &str,
+        how: Give,
+        entropy: &dyn Entropy,
+    ) -> Result<String, ClientError> {
         let opened = self.open(thread).await?;
         let doc = document::fetch(&self.api, self.pin.as_ref()).await?;
         let entity = doc.entity(&opened.view.entity)?;
-        let chosen = document::find_coordinator(entity, coordinator)?;
-        if !opened.view.shown.contains(&chosen.id) {
-            return Err(ClientError::NotShown(chosen.display_name.clone()));
+        let chosen = match how {
+            Give::Assign => document::find_advisor(entity, who)?,
+            Give::Regrant => document::find_coordinator(entity, who)?,
+        };
+        let name = chosen.display_name.clone();
+        if how == Give::Regrant && !opened.view.shown.contains(&chosen.id) {
+            return Err(ClientError::NotShown(name));
         }
-        if opened.view.readers.iter().any(|r| r.id == chosen.id) {
-            return Err(ClientError::AlreadyReader(chosen.display_name.clone()));
+        if opened
+            .view
+            .readers
+            .iter()
+            .any(|r| r.id == chosen.id && r.active)
+        {
+            return Err(ClientError::AlreadyReader(name));
         }
         if opened.view.device_only && chosen.reads == Reads::Server {
-            return Err(ClientError::AdvisorReadsOnServer(
-                chosen.display_name.clone(),
-            ));
+            return Err(ClientError::AdvisorReadsOnServer(name));
         }
         let opened =
             rotate::rotate_if_due(&self.api, opened, &self.secret, self.pin.as_ref(), entropy)
                 .await?;
-        let body = records::grant(&opened, std::slice::from_ref(chosen), entropy)?;
-        self.api
-            .post_json_ok(&format!("/api/v1/threads/{}/grant", thread.hex()), &body)
-            .await?;
-        Ok(chosen.display_name.clone())
+        let path = format!("/api/v1/threads/{}/", thread.hex());
+        match how {
+            Give::Assign => {
+                let body = records::assign(&opened, chosen, entropy)?;
+                self.api.post_json_ok(&(path + "assign"), &body).await?;
+            }
+            Give::Regrant => {
+                let body = records::grant(&opened, std::slice::from_ref(chosen), entropy)?;
+                self.api.post_json_ok(&(path + "grant"), &body).await?;
+            }
+        }
+        Ok(name)
     }
 
     /// Removes an advisor and rotates in the same request: the new key is
@@ -275,6 +279,15 @@ impl StaffSession {
             )
             .await
     }
+}
+
+/// How a staff member gives someone a thread's key.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Give {
+    /// An advisor (`assign`).
+    Assign,
+    /// A coordinator the reporter kept (`grant`).
+    Regrant,
 }
 
 /// Files to attach, looked at before signing in.

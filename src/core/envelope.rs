@@ -529,6 +529,14 @@ impl OpenedWrap {
 /// Reads an inner wrap: version, epoch, recipient and a key wrap of the
 /// right length. A low-order recipient key is refused ([`EnvelopeError::WeakKey`]).
 pub fn parse_wrap_inner(inner: &[u8]) -> Result<OpenedWrap, EnvelopeError> {
+    let opened = read_wrap_inner(inner)?;
+    if !wrap::is_strong(&opened.recipient) {
+        return Err(EnvelopeError::WeakKey);
+    }
+    Ok(opened)
+}
+
+fn read_wrap_inner(inner: &[u8]) -> Result<OpenedWrap, EnvelopeError> {
     let mut r = Reader::new(inner);
     if r.u8()? != VERSION {
         return Err(WireError::Unknown.into());
@@ -537,9 +545,6 @@ pub fn parse_wrap_inner(inner: &[u8]) -> Result<OpenedWrap, EnvelopeError> {
     let recipient = RecipientKey(r.array()?);
     let wrapped = r.take(wrap::WRAPPED_LEN)?.to_vec();
     r.end()?;
-    if !wrap::is_strong(&recipient) {
-        return Err(EnvelopeError::WeakKey);
-    }
     Ok(OpenedWrap {
         epoch,
         recipient,
@@ -555,19 +560,7 @@ pub fn open_wrap_outer(
     record: &[u8],
 ) -> Result<OpenedWrap, EnvelopeError> {
     let inner = seal::open(sk, &wrap_outer_aad(thread, slot), record)?;
-    let mut r = Reader::new(inner.expose());
-    if r.u8()? != VERSION {
-        return Err(WireError::Unknown.into());
-    }
-    let epoch = r.u32()?;
-    let recipient = RecipientKey(r.array()?);
-    let wrapped = r.take(wrap::WRAPPED_LEN)?.to_vec();
-    r.end()?;
-    Ok(OpenedWrap {
-        epoch,
-        recipient,
-        wrapped,
-    })
+    read_wrap_inner(inner.expose())
 }
 
 /// Opens the key wrap with the recipient's private key.

@@ -755,6 +755,37 @@ pub async fn post_message(
 
 // ---------------------------------------------------------------- keys
 
+/// A JSON write on one thread: the thread id from the path, the caller
+/// from the bearer, the body read as `T`, then `act`; `204` when it is done.
+async fn thread_write<T, F, Fut>(
+    st: AppState,
+    ctx: Ctx,
+    headers: HeaderMap,
+    tid: String,
+    body: Result<Bytes, BytesRejection>,
+    act: F,
+) -> Response
+where
+    T: DeserializeOwned,
+    F: FnOnce(AppState, Id, Caller, T) -> Fut,
+    Fut: std::future::Future<Output = Result<(), SaaddError>>,
+{
+    let ready = (|| {
+        let thread = id(&st, &ctx, &tid)?;
+        let c = caller_for(&st, &ctx, &headers, thread)?;
+        let input: T = read_json(&st, &ctx, body)?;
+        Ok::<_, Response>((thread, c, input))
+    })();
+    let (thread, c, input) = match ready {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    match act(st.clone(), thread, c, input).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => refuse(&st, &ctx, e),
+    }
+}
+
 /// `POST /api/v1/threads/{id}/rotate`.
 pub async fn rotate(
     State(st): State<AppState>,
@@ -763,22 +794,15 @@ pub async fn rotate(
     Path(tid): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let thread = match id(&st, &ctx, &tid) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    let c = match caller_for(&st, &ctx, &headers, thread) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let rot: RotationIn = match read_json(&st, &ctx, body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    match st.saadd.api_rotate(thread, &c, &rot, None).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => refuse(&st, &ctx, e),
-    }
+    thread_write(
+        st,
+        ctx,
+        headers,
+        tid,
+        body,
+        |st, t, c, rot: RotationIn| async move { st.saadd.api_rotate(t, &c, &rot, None).await },
+    )
+    .await
 }
 
 /// `POST /api/v1/threads/{id}/assign`.
@@ -789,26 +813,21 @@ pub async fn assign(
     Path(tid): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let thread = match id(&st, &ctx, &tid) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    let c = match caller_for(&st, &ctx, &headers, thread) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let a: AssignIn = match read_json(&st, &ctx, body) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let w = crate::core::api::WrapIn {
-        slot: a.advisor.hex(),
-        wrap: a.wrap,
-    };
-    match st.saadd.api_assign(thread, &c, a.advisor, &w).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => refuse(&st, &ctx, e),
-    }
+    thread_write(
+        st,
+        ctx,
+        headers,
+        tid,
+        body,
+        |st, t, c, a: AssignIn| async move {
+            let w = crate::core::api::WrapIn {
+                slot: a.advisor.hex(),
+                wrap: a.wrap,
+            };
+            st.saadd.api_assign(t, &c, a.advisor, &w).await
+        },
+    )
+    .await
 }
 
 /// `POST /api/v1/threads/{id}/unassign`.
@@ -819,26 +838,19 @@ pub async fn unassign(
     Path(tid): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let thread = match id(&st, &ctx, &tid) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    let c = match caller_for(&st, &ctx, &headers, thread) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let u: UnassignIn = match read_json(&st, &ctx, body) {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    match st
-        .saadd
-        .api_rotate(thread, &c, &u.rotation, Some(u.advisor))
-        .await
-    {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => refuse(&st, &ctx, e),
-    }
+    thread_write(
+        st,
+        ctx,
+        headers,
+        tid,
+        body,
+        |st, t, c, u: UnassignIn| async move {
+            st.saadd
+                .api_rotate(t, &c, &u.rotation, Some(u.advisor))
+                .await
+        },
+    )
+    .await
 }
 
 /// `POST /api/v1/threads/{id}/grant`.
@@ -849,22 +861,17 @@ pub async fn grant(
     Path(tid): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let thread = match id(&st, &ctx, &tid) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    let c = match caller_for(&st, &ctx, &headers, thread) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let g: crate::core::api::GrantIn = match read_json(&st, &ctx, body) {
-        Ok(g) => g,
-        Err(r) => return r,
-    };
-    match st.saadd.api_grant(thread, &c, &g.wraps).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => refuse(&st, &ctx, e),
-    }
+    thread_write(
+        st,
+        ctx,
+        headers,
+        tid,
+        body,
+        |st, t, c, g: crate::core::api::GrantIn| async move {
+            st.saadd.api_grant(t, &c, &g.wraps).await
+        },
+    )
+    .await
 }
 
 /// `POST /api/v1/threads/{id}/status`.
@@ -875,25 +882,19 @@ pub async fn status(
     Path(tid): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let thread = match id(&st, &ctx, &tid) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    let c = match caller_for(&st, &ctx, &headers, thread) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let s: StatusIn = match read_json(&st, &ctx, body) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let Some(to) = Status::from_key(&s.status) else {
-        return api_error(&st, &ctx, StatusCode::BAD_REQUEST, "request_malformed");
-    };
-    match st.saadd.api_status(thread, &c, to).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => refuse(&st, &ctx, e),
-    }
+    thread_write(
+        st,
+        ctx,
+        headers,
+        tid,
+        body,
+        |st, t, c, s: StatusIn| async move {
+            // An unknown status word is a malformed request.
+            let to = Status::from_key(&s.status).ok_or(SaaddError::Invalid("status"))?;
+            st.saadd.api_status(t, &c, to).await
+        },
+    )
+    .await
 }
 
 #[cfg(test)]
