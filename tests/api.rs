@@ -1003,7 +1003,62 @@ async fn the_server_refuses_what_it_can_check() {
         404,
         "a new key opens nothing until granted"
     );
-    let _ = otra_rec;
+    // The new key left a rotation due: the reporter rotates, grants both;
+    // then "otra" gets a new key and loses access, and "nueva" rotates and
+    // re-grants her from her own machine.
+    let rotate_path = format!("/api/v1/threads/{}/rotate", m.thread.hex());
+    let tk3 = Key32::from_bytes(rnd());
+    let link3 = envelope::seal_link(&tk3, m.thread, 3, &tk2, rnd());
+    let body = json!({ "epoch": 3, "link": b64(&link3), "wraps": [
+        wrap_for(m.thread, Slot::Reporter, 3, &m.secret.public(), &tk3),
+    ] });
+    let (status, v) = api.post(&rotate_path, Some(&rb), &body).await;
+    assert_eq!(status, 204, "{v}");
+    let g = json!({ "wraps": [
+        wrap_for(m.thread, Slot::Staff(nuevo_rec.id), 3, &nuevo2.public(), &tk3),
+        wrap_for(m.thread, Slot::Staff(otra_rec.id), 3, &otra.public(), &tk3),
+    ] });
+    let (status, v) = api.post(&grant_path, Some(&rb), &g).await;
+    assert_eq!(status, 204, "{v}");
+    let otra2 = RecipientSecret::from_bytes(rnd());
+    saadd
+        .replace_device_key(otra_rec.id, otra2.public())
+        .await
+        .unwrap();
+    let ob = api.staff_session("coord-otra", &otra2).await.unwrap();
+    assert_eq!(
+        api.get(&format!("/api/v1/threads/{}", m.thread.hex()), Some(&ob))
+            .await
+            .0,
+        404
+    );
+    let nb2 = api.staff_session("coord-nueva", &nuevo2).await.unwrap();
+    let nv = api.thread(m.thread, &nb2).await;
+    assert!(nv.rotate);
+    let w = wrap_for(m.thread, Slot::Staff(otra_rec.id), 3, &otra2.public(), &tk3);
+    let (status, v) = api
+        .post(&grant_path, Some(&nb2), &json!({ "wraps": [w] }))
+        .await;
+    assert_eq!((status, code(&v)), (409, "rotation_due"));
+    let nk = keys_of(&nv, Slot::Staff(nuevo_rec.id), &nuevo2);
+    let tk4 = Key32::from_bytes(rnd());
+    let link4 = envelope::seal_link(&tk4, m.thread, 4, nk.current_key(), rnd());
+    let body = json!({ "epoch": 4, "link": b64(&link4), "wraps": [
+        wrap_for(m.thread, Slot::Reporter, 4, &m.secret.public(), &tk4),
+        wrap_for(m.thread, Slot::Staff(nuevo_rec.id), 4, &nuevo2.public(), &tk4),
+    ] });
+    let (status, v) = api.post(&rotate_path, Some(&nb2), &body).await;
+    assert_eq!(status, 204, "{v}");
+    let w = wrap_for(m.thread, Slot::Staff(otra_rec.id), 4, &otra2.public(), &tk4);
+    let (status, v) = api
+        .post(&grant_path, Some(&nb2), &json!({ "wraps": [w] }))
+        .await;
+    assert_eq!(status, 204, "{v}");
+    let ov = api.thread(m.thread, &ob).await;
+    let ok = keys_of(&ov, Slot::Staff(otra_rec.id), &otra2);
+    for mr in &ov.message_records {
+        envelope::open_message(&ok, m.thread, mr.seq, &unb64(&mr.record).unwrap()).unwrap();
+    }
 }
 
 /// A request cut off by a timeout is dropped without running its clean-up:

@@ -331,8 +331,10 @@ pub async fn submit(
     }
     // The entity's gate: a token spent (token policy) or a slot of the
     // shared hourly allowance taken (open policy). Neither names anyone.
+    // Guarded: a request cut off from here (time limit, client gone)
+    // gives the token or slot back.
     let gate = match pass_gate(&st, &entity, &headers, token_text.as_deref()).await {
-        Ok(g) => g,
+        Ok(g) => GateGuard::new(&st, entity.id, g),
         Err(refusal) => {
             st.drafts.forget(&draft_id);
             let _ = st.saadd.discard(new.id, f.files);
@@ -361,14 +363,12 @@ pub async fn submit(
             // failed flush): the token may have paid for it, so it stays
             // spent. Refusals before anything was written give it back.
             if matches!(e, SaaddError::Store(_)) {
-                gate.settled();
-            } else {
-                gate.give_back(&st, entity.id);
+                gate.settle();
             }
             return Err(refuse_form(&st, &ctx, &entity, &draft, e.into()));
         }
     };
-    gate.settled();
+    gate.settle();
     // The receipt is in this very response: it does not depend on a
     // cookie, a session or a second request reaching the server.
     let confirm_index = usize::from(st.random::<1>()[0]) % receipt::WORDS;
