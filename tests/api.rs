@@ -571,6 +571,15 @@ async fn the_server_refuses_what_it_can_check() {
         )
         .await;
     assert_eq!((status, code(&v)), (400, "request_malformed"));
+    let r = api
+        .http
+        .post(format!("{}/api/v1/sessions/reporter", api.base))
+        .header("content-type", "text/plain")
+        .body(json!({ "lookup": b64(&[7; 32]) }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 415, "JSON bodies are declared as JSON");
     // An unknown login and a password login get a challenge of the same
     // shape, which the real key of nobody opens.
     for login in ["nadie", "coord-a"] {

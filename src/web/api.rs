@@ -238,8 +238,23 @@ fn refuse(st: &AppState, ctx: &Ctx, e: SaaddError) -> Response {
 fn read_json<T: DeserializeOwned>(
     st: &AppState,
     ctx: &Ctx,
+    headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<T, Response> {
+    // `application/json`, with or without parameters (`; charset=utf-8`).
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(api_error(
+            st,
+            ctx,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "wrong_content_type",
+        ));
+    }
     let body = body.map_err(|rej| {
         let code = if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
             "too_large"
@@ -356,10 +371,11 @@ fn challenge(
 pub async fn reporter_session(
     State(st): State<AppState>,
     ctx: Ctx,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let run = || -> Result<Response, Response> {
-        let req: ReporterSessionRequest = read_json(&st, &ctx, body)?;
+        let req: ReporterSessionRequest = read_json(&st, &ctx, &headers, body)?;
         let lookup: [u8; 32] = unb64(&req.lookup)
             .and_then(|v| v.try_into().ok())
             .ok_or_else(|| api_error(&st, &ctx, StatusCode::BAD_REQUEST, "request_malformed"))?;
@@ -391,10 +407,11 @@ pub async fn reporter_session(
 pub async fn staff_session(
     State(st): State<AppState>,
     ctx: Ctx,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let run = || -> Result<Response, Response> {
-        let req: StaffSessionRequest = read_json(&st, &ctx, body)?;
+        let req: StaffSessionRequest = read_json(&st, &ctx, &headers, body)?;
         // An unknown, removed or password login gets a session for a
         // random id and key: same shape, same work, and nobody can open it.
         let caller = match st.saadd.device_staff(&req.login) {
@@ -773,7 +790,7 @@ where
     let ready = (|| {
         let thread = id(&st, &ctx, &tid)?;
         let c = caller_for(&st, &ctx, &headers, thread)?;
-        let input: T = read_json(&st, &ctx, body)?;
+        let input: T = read_json(&st, &ctx, &headers, body)?;
         Ok::<_, Response>((thread, c, input))
     })();
     let (thread, c, input) = match ready {
