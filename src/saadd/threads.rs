@@ -43,7 +43,7 @@ pub struct FinishedAttachment {
     pub id: Id,
     record: Vec<u8>,
     /// Keeps the sweep off its chunks until it is committed or dropped.
-    _ticket: super::UploadTicket,
+    ticket: super::UploadTicket,
 }
 
 /// One message as a reader sees it.
@@ -156,7 +156,7 @@ impl AttachmentSink {
         Ok(FinishedAttachment {
             id: self.id,
             record,
-            _ticket: self.ticket,
+            ticket: self.ticket,
         })
     }
 
@@ -451,8 +451,12 @@ impl Saadd {
             }
         })?;
         b.put(Table::Message, seq_key(thread, 0), msg);
+        // The tickets live until after the commit: the orphan sweep must
+        // not see these chunks without a ticket before their record lands.
+        let mut tickets = Vec::with_capacity(attachments.len());
         for a in attachments {
             b.put(Table::Attachment, pair_key(&thread.0, &a.id.0), a.record);
+            tickets.push(a.ticket);
         }
         b.put(
             Table::EntityThread,
@@ -759,8 +763,12 @@ impl Saadd {
             })?;
         let mut b = Batch::new();
         b.put(Table::Message, seq_key(thread, record.messages), msg);
+        // The tickets live until after the commit: the orphan sweep must
+        // not see these chunks without a ticket before their record lands.
+        let mut tickets = Vec::with_capacity(attachments.len());
         for a in attachments {
             b.put(Table::Attachment, pair_key(&thread.0, &a.id.0), a.record);
+            tickets.push(a.ticket);
         }
         record.messages += 1;
         record.attachments = new_total;
