@@ -214,7 +214,7 @@ pub async fn sign_in(
             "session",
         )
         .await?;
-    let (who, bearer) = session::open_challenge(&keys.secret, &challenge, true)?;
+    let (who, bearer) = session::open_challenge(&keys.secret, &challenge, None)?;
     let session::SessionFor::Thread(id) = who else {
         return Err(ClientError::BadAnswer("session"));
     };

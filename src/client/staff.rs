@@ -50,10 +50,21 @@ pub async fn sign_in(
     let mut api = connection.api(lang)?;
     let record = keyfile::read(key_file)?;
     // The server proves its key (when pinned) before anything else.
-    super::document::fetch(&api, pin.as_ref()).await?;
+    let doc = super::document::fetch(&api, pin.as_ref()).await?;
     let secret = tokio::task::spawn_blocking(move || keyfile::open(&record, &passphrase))
         .await
         .map_err(|_| ClientError::Kdf)??;
+    // Our id is the one the signed document lists with our key; a key it
+    // does not list (not registered, or replaced) cannot sign in.
+    let mine = secret.public();
+    let own_id = doc
+        .document
+        .entities
+        .iter()
+        .flat_map(|e| e.staff.iter())
+        .find(|s| s.public_key == mine)
+        .map(|s| s.id)
+        .ok_or(ClientError::StaffLogin)?;
     let challenge: SessionChallenge = api
         .post_json(
             "/api/v1/sessions/staff",
@@ -63,7 +74,7 @@ pub async fn sign_in(
             "session",
         )
         .await?;
-    let (who, bearer) = session::open_challenge(&secret, &challenge, false)?;
+    let (who, bearer) = session::open_challenge(&secret, &challenge, Some(own_id))?;
     let SessionFor::Staff(id) = who else {
         return Err(ClientError::BadAnswer("session"));
     };

@@ -353,6 +353,7 @@ impl Saadd {
         }
         let mut attachments = Vec::new();
         let mut received = BTreeMap::new();
+        let mut tickets = Vec::new();
         for a in list {
             let record = decode(&a.record, "attachments")?;
             let shape =
@@ -376,18 +377,19 @@ impl Saadd {
             if taken || received.insert(a.id, BTreeSet::new()).is_some() {
                 return Err(SaaddError::Taken);
             }
+            // Held before any chunk is stored, and by one request only.
+            tickets.push(
+                self.try_upload_ticket(thread, a.id)
+                    .ok_or(SaaddError::Taken)?,
+            );
             attachments.push((a.id, record, a.chunks));
         }
-        let _tickets = attachments
-            .iter()
-            .map(|a| self.upload_ticket(thread, a.0))
-            .collect();
         Ok(Upload {
             thread,
             epoch,
             attachments,
             received,
-            _tickets,
+            _tickets: tickets,
         })
     }
 
@@ -796,6 +798,11 @@ impl Saadd {
         }
         if record.device_only && target.device_key.is_none() {
             return Err(SaaddError::DeviceOnly);
+        }
+        // A reader's wrap is never replaced here: a wrong one would lock
+        // them out with no way back but unassigning.
+        if record.readers.contains(&advisor) {
+            return Err(SaaddError::Forbidden);
         }
         let public = super::admin::staff_public(&target)?;
         // A wrap for another epoch was made before a rotation the caller

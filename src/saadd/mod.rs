@@ -130,9 +130,7 @@ impl Saadd {
         thread: crate::core::envelope::Id,
         att: crate::core::envelope::Id,
     ) -> UploadTicket {
-        let mut key = [0u8; 32];
-        key[..16].copy_from_slice(&thread.0);
-        key[16..].copy_from_slice(&att.0);
+        let key = ticket_key(thread, att);
         if let Ok(mut set) = self.uploads.lock() {
             set.insert(key);
         }
@@ -142,11 +140,33 @@ impl Saadd {
         }
     }
 
+    /// A ticket for an attachment id a client chose, or `None` when another
+    /// upload in progress holds that id (two requests racing with one id).
+    pub fn try_upload_ticket(
+        &self,
+        thread: crate::core::envelope::Id,
+        att: crate::core::envelope::Id,
+    ) -> Option<UploadTicket> {
+        let key = ticket_key(thread, att);
+        let fresh = self.uploads.lock().ok()?.insert(key);
+        fresh.then(|| UploadTicket {
+            set: self.uploads.clone(),
+            key,
+        })
+    }
+
     fn uploading(&self, key: &[u8]) -> bool {
         self.uploads
             .lock()
             .map_or(true, |set| set.iter().any(|k| k.as_slice() == key))
     }
+}
+
+fn ticket_key(thread: crate::core::envelope::Id, att: crate::core::envelope::Id) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    key[..16].copy_from_slice(&thread.0);
+    key[16..].copy_from_slice(&att.0);
+    key
 }
 
 /// An upload in progress (see [`Saadd::upload_ticket`]).

@@ -1034,9 +1034,23 @@ impl Saadd {
     pub fn sweep_orphan_chunks(&self) -> Result<usize, SaaddError> {
         let mut b = Batch::new();
         let mut n = 0;
-        for (k, _) in self.store.scan(Table::Chunk, &[], SCAN_LIMIT)? {
+        // Keys only: the chunks' contents are never read. Each attachment
+        // is judged once. The ticket is looked at before the record: a
+        // ticket is dropped only after its commit, so an upload that
+        // commits meanwhile is seen as committed, never as an orphan.
+        let mut judged: Option<(Vec<u8>, bool)> = None;
+        for k in self.store.scan_keys(Table::Chunk, &[], SCAN_LIMIT)? {
             let Some(head) = k.get(..32) else { continue };
-            if self.store.get(Table::Attachment, head)?.is_none() && !self.uploading(head) {
+            let orphan = match &judged {
+                Some((h, o)) if h.as_slice() == head => *o,
+                _ => {
+                    let o =
+                        !self.uploading(head) && self.store.get(Table::Attachment, head)?.is_none();
+                    judged = Some((head.to_vec(), o));
+                    o
+                }
+            };
+            if orphan {
                 b.delete(Table::Chunk, k);
                 n += 1;
             }

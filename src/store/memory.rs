@@ -23,6 +23,19 @@ impl Store for MemoryStore {
         Ok(self.map().get(&full_key(table, key)).cloned())
     }
 
+    fn scan_keys(
+        &self,
+        table: Table,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        Ok(self
+            .scan(table, prefix, limit)?
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect())
+    }
+
     fn scan(
         &self,
         table: Table,

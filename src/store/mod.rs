@@ -109,6 +109,14 @@ pub trait Store: Send + Sync + 'static {
     /// Up to `limit` entries whose key starts with `prefix`, in key order,
     /// keys returned without the table byte.
     fn scan(&self, table: Table, prefix: &[u8], limit: usize) -> Result<Entries, StoreError>;
+    /// Like [`Store::scan`], keys only: for sweeps over tables whose
+    /// values are large (chunks), so they are never held all at once.
+    fn scan_keys(
+        &self,
+        table: Table,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<Vec<u8>>, StoreError>;
     /// Writes `value` under `key` only if nothing is there, atomically
     /// with respect to every other writer; `true` if it was written.
     fn insert_if_absent(&self, table: Table, key: &[u8], value: &[u8]) -> Result<bool, StoreError>;

@@ -56,6 +56,24 @@ impl Store for SledStore {
             .map(|v| v.to_vec()))
     }
 
+    fn scan_keys(
+        &self,
+        table: Table,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut out = Vec::new();
+        for k in self
+            .db
+            .scan_prefix(full_key(table, prefix))
+            .keys()
+            .take(limit)
+        {
+            out.push(k.map_err(engine)?.get(1..).unwrap_or_default().to_vec());
+        }
+        Ok(out)
+    }
+
     fn scan(
         &self,
         table: Table,

@@ -40,6 +40,9 @@ const JSON_PART: usize = 512 * 1024;
 /// Largest chunk record: version, epoch, nonce, a 64 KiB frame, tag.
 const CHUNK_RECORD: usize = 5 + 24 + 65_536 + 16;
 
+/// Associated data of a sealed session payload.
+const SESSION_AAD: &[u8] = b"buzon/api-session-token/v1";
+
 /// Most ended sessions remembered until they would have expired anyway.
 const MAX_ENDED: usize = 100_000;
 
@@ -76,8 +79,18 @@ impl ApiSessions {
         self.started.elapsed().as_secs()
     }
 
-    fn secret(&self, payload: &[u8]) -> Key32 {
-        Key32::from_bytes(*blake3::keyed_hash(self.key.expose(), payload).as_bytes())
+    fn secret(&self, session: &[u8]) -> Key32 {
+        Key32::from_bytes(*blake3::keyed_hash(self.key.expose(), session).as_bytes())
+    }
+
+    /// The key that seals a session's payload, so that its clear form (who,
+    /// until when) is never handed out: a staff id in an answer would tell
+    /// a device login from an unknown one.
+    fn seal_key(&self) -> Key32 {
+        Key32::from_bytes(blake3::derive_key(
+            "buzon 2026-12 api session seal v1",
+            self.key.expose(),
+        ))
     }
 
     /// A new session for `caller`: the payload to hand out in the clear and
@@ -88,6 +101,7 @@ impl ApiSessions {
         thread: Option<Id>,
         now: u64,
         nonce: [u8; 16],
+        seal_nonce: [u8; 24],
     ) -> (Vec<u8>, Key32) {
         let (kind, id) = match (caller.slot, thread) {
             (Slot::Staff(id), _) => (1u8, id),
@@ -100,22 +114,25 @@ impl ApiSessions {
         payload.extend_from_slice(&caller.public.0);
         payload.extend_from_slice(&now.saturating_add(SESSION_TTL.as_secs()).to_be_bytes());
         payload.extend_from_slice(&nonce);
-        let secret = self.secret(&payload);
-        (payload, secret)
+        let session = crate::core::seal::seal(&self.seal_key(), seal_nonce, SESSION_AAD, &payload);
+        let secret = self.secret(&session);
+        (session, secret)
     }
 
     /// The caller of a bearer value `payload.secret`, if it is genuine,
     /// current and not ended.
     fn check(&self, bearer: &str, now: u64) -> Option<(Caller, Option<Id>)> {
         let (p, m) = bearer.split_once('.')?;
-        let payload = unb64(p)?;
+        let session = unb64(p)?;
         let mac = unb64(m)?;
-        if payload.len() != PAYLOAD_LEN || payload.first() != Some(&1) {
-            return None;
-        }
         let given: [u8; 32] = mac.try_into().ok()?;
         // blake3::Hash compares in constant time.
-        if blake3::Hash::from(given) != blake3::keyed_hash(self.key.expose(), &payload) {
+        if blake3::Hash::from(given) != blake3::keyed_hash(self.key.expose(), &session) {
+            return None;
+        }
+        let payload = crate::core::seal::open(&self.seal_key(), SESSION_AAD, &session).ok()?;
+        let payload = payload.expose();
+        if payload.len() != PAYLOAD_LEN || payload.first() != Some(&1) {
             return None;
         }
         let id = Id(payload.get(2..18)?.try_into().ok()?);
@@ -157,8 +174,8 @@ impl ApiSessions {
         let Some(expires) = bearer
             .split_once('.')
             .and_then(|(p, _)| unb64(p))
-            .filter(|p| p.len() == PAYLOAD_LEN)
-            .and_then(|p| p.get(50..58)?.try_into().ok())
+            .and_then(|sealed| crate::core::seal::open(&self.seal_key(), SESSION_AAD, &sealed).ok())
+            .and_then(|p| p.expose().get(50..58)?.try_into().ok())
             .map(u64::from_be_bytes)
         else {
             return;
@@ -359,9 +376,13 @@ fn challenge(
     context: &[u8],
     thread: Option<Id>,
 ) -> Result<(String, String), Response> {
-    let (payload, secret) =
-        st.api_sessions
-            .issue(caller, thread, st.api_sessions.now(), st.random());
+    let (payload, secret) = st.api_sessions.issue(
+        caller,
+        thread,
+        st.api_sessions.now(),
+        st.random(),
+        st.random(),
+    );
     let wrapped = wrap::wrap(&caller.public, st.random(), st.random(), context, &secret)
         .map_err(|_| refuse(st, ctx, SaaddError::NotFound))?;
     Ok((b64(&payload), b64(&wrapped)))
@@ -433,9 +454,12 @@ pub async fn staff_session(
         let (session, ch) = challenge(&st, &ctx, &caller, &context, None)?;
         Ok(json(
             StatusCode::OK,
+            // No staff id: a real one is in the signed document and would
+            // tell a device login from any other. The client finds its id
+            // there by its public key.
             &SessionChallenge {
                 thread: None,
-                staff: Some(staff),
+                staff: None,
                 session,
                 challenge: ch,
             },
@@ -922,12 +946,18 @@ mod tests {
     fn sessions_are_bound_to_caller_and_expiry_and_can_end() {
         let sessions = ApiSessions::new([3; 32]);
         let caller = Caller {
-            slot: Slot::Staff(Id([1; 16])),
-            public: crate::core::wrap::RecipientKey([8; 32]),
+            slot: Slot::Staff(Id([0x5c; 16])),
+            public: crate::core::wrap::RecipientKey([0x8e; 32]),
         };
-        let (payload, secret) = sessions.issue(&caller, None, 1_000, [1; 16]);
+        let (payload, secret) = sessions.issue(&caller, None, 1_000, [1; 16], [1; 24]);
         let bearer = format!("{}.{}", b64(&payload), b64(secret.expose()));
         assert_eq!(sessions.check(&bearer, 1_001), Some((caller, None)));
+        // Nothing of the caller shows in what is handed out.
+        let shows = |needle: &[u8]| payload.windows(needle.len()).any(|w| w == needle);
+        assert!(
+            !shows(&[0x5c; 16]) && !shows(&[0x8e; 32]),
+            "the session names its caller"
+        );
         assert_eq!(sessions.check(&bearer, 1_000 + 15 * 60), None, "expired");
         // Another process key, a changed payload, a changed secret: refused.
         assert_eq!(ApiSessions::new([4; 32]).check(&bearer, 1_001), None);
@@ -946,14 +976,14 @@ mod tests {
             slot: Slot::Reporter,
             public: crate::core::wrap::RecipientKey([9; 32]),
         };
-        let (p, k) = sessions.issue(&reporter, Some(Id([5; 16])), 1_000, [2; 16]);
+        let (p, k) = sessions.issue(&reporter, Some(Id([5; 16])), 1_000, [2; 16], [2; 24]);
         let rb = format!("{}.{}", b64(&p), b64(k.expose()));
         assert_eq!(
             sessions.check(&rb, 1_001),
             Some((reporter, Some(Id([5; 16]))))
         );
         // A second session of the same caller in the same second.
-        let (p2, k2) = sessions.issue(&caller, None, 1_000, [3; 16]);
+        let (p2, k2) = sessions.issue(&caller, None, 1_000, [3; 16], [3; 24]);
         let twin = format!("{}.{}", b64(&p2), b64(k2.expose()));
         sessions.end(&bearer, 1_002);
         assert_eq!(sessions.check(&bearer, 1_003), None, "ended");
