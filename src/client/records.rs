@@ -187,11 +187,7 @@ pub fn new_thread(
     let payload = NewThreadIn {
         entity: plan.entity.to_owned(),
         id: thread,
-        kind: match plan.kind {
-            Kind::Question => "question",
-            Kind::Claim => "claim",
-        }
-        .to_owned(),
+        kind: plan.kind.key().to_owned(),
         reporter_key,
         receipt_index: hex::encode(keys.index()),
         device_only: plan.device_only,

@@ -271,22 +271,28 @@ pub async fn reply(
         if !opened.view.readers.iter().any(|r| r.active) {
             return Err(ClientError::NobodyReads);
         }
-        let opened = rotate::rotate_if_due(&api, opened, &keys.secret, pin, entropy).await?;
-        let out = records::reply(&opened, "", text, files.clone(), entropy)?;
-        let path = format!("/api/v1/threads/{}/messages", opened.id().hex());
-        let sent: Result<Created, _> =
-            upload::send(&api, &path, "message", &out, None, "created").await;
-        let created = match sent {
-            // Another message came first: seal again at the new place.
-            Err(ClientError::Server { code, .. }) if code == "stale" => {
-                let again = thread::fetch(&api, opened.id(), Slot::Reporter, &keys.secret).await?;
-                let again = rotate::rotate_if_due(&api, again, &keys.secret, pin, entropy).await?;
-                let out = records::reply(&again, "", text, files, entropy)?;
-                upload::send(&api, &path, "message", &out, None, "created").await?
+        let id = opened.id();
+        let path = format!("/api/v1/threads/{}/messages", id.hex());
+        // The view read at sign-in serves the first attempt; a second one
+        // reads the thread again.
+        let mut first = Some(opened);
+        let (api, keys, path) = (&api, &keys, &path);
+        upload::once_more_if_stale(|| {
+            let cached = first.take();
+            let files = files.clone();
+            async move {
+                let opened = match cached {
+                    Some(o) => o,
+                    None => thread::fetch(api, id, Slot::Reporter, &keys.secret).await?,
+                };
+                let opened = rotate::rotate_if_due(api, opened, &keys.secret, pin, entropy).await?;
+                let out = records::reply(&opened, "", text, files, entropy)?;
+                let created: Created =
+                    upload::send(api, path, "message", &out, None, "created").await?;
+                Ok(created.seq.unwrap_or(opened.view.messages))
             }
-            other => other?,
-        };
-        Ok(created.seq.unwrap_or(opened.view.messages))
+        })
+        .await
     }
     .await;
     api.end_session().await;

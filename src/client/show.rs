@@ -8,13 +8,13 @@ use super::lang::{Lang, t};
 use super::thread::OpenedThread;
 use crate::core::api::{Reads, StaffKey, ThreadSummary};
 use crate::core::envelope::{Author, Slot};
-use crate::core::status::Status;
+use crate::core::status::{Kind, Status};
 
 pub fn kind(lang: Lang, kind: &str) -> String {
-    match kind {
-        "question" => t(lang, "pregunta", "question").to_owned(),
-        "claim" => t(lang, "denuncia", "report (claim)").to_owned(),
-        other => other.to_owned(),
+    match Kind::from_key(kind) {
+        Some(Kind::Question) => t(lang, "pregunta", "question").to_owned(),
+        Some(Kind::Claim) => t(lang, "denuncia", "report (claim)").to_owned(),
+        None => kind.to_owned(),
     }
 }
 

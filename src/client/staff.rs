@@ -135,12 +135,7 @@ impl StaffSession {
         files: Vec<FilePlan>,
         entropy: &dyn Entropy,
     ) -> Result<u32, ClientError> {
-        match self.reply_once(thread, text, files.clone(), entropy).await {
-            Err(ClientError::Server { code, .. }) if code == "stale" => {
-                self.reply_once(thread, text, files, entropy).await
-            }
-            other => other,
-        }
+        upload::once_more_if_stale(|| self.reply_once(thread, text, files.clone(), entropy)).await
     }
 
     async fn reply_once(

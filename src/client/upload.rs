@@ -248,6 +248,20 @@ pub async fn send<T: serde::de::DeserializeOwned>(
 
 pub use crate::core::names::clean_name;
 
+/// Runs `attempt` once more when the server answered `stale`: another
+/// message came first, so the reply is sealed again at the new place
+/// rather than the typed text being lost.
+pub async fn once_more_if_stale<T, F, Fut>(mut attempt: F) -> Result<T, ClientError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ClientError>>,
+{
+    match attempt().await {
+        Err(ClientError::Server { code, .. }) if code == "stale" => attempt().await,
+        other => other,
+    }
+}
+
 /// The content type of a file name's extension; `application/octet-stream`
 /// for anything not listed.
 pub fn guess_type(name: &str) -> &'static str {

@@ -12,6 +12,22 @@ pub enum Kind {
     Claim,
 }
 
+impl Kind {
+    /// The stored and API word (`question`, `claim`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Kind::Question => "question",
+            Kind::Claim => "claim",
+        }
+    }
+
+    pub fn from_key(s: &str) -> Option<Kind> {
+        [Kind::Question, Kind::Claim]
+            .into_iter()
+            .find(|k| k.key() == s)
+    }
+}
+
 /// Status of a thread: received → acknowledged → in progress → answered /
 /// not within competence → closed; a closed thread can be reopened (it goes
 /// back to in progress).

@@ -142,16 +142,22 @@ impl Saadd {
 
     /// Staff of an entity (active and removed).
     pub fn staff_of(&self, entity: Id) -> Result<Vec<StaffRecord>, SaaddError> {
-        let mut out = Vec::new();
-        for (_, v) in self.store.scan(Table::Staff, &[], 1_000_000)? {
-            let s: StaffRecord =
-                serde_json::from_slice(&v).map_err(|_| SaaddError::Corrupt("staff"))?;
-            if s.entity == entity {
-                out.push(s);
-            }
-        }
+        let mut out: Vec<StaffRecord> = self
+            .all_staff()?
+            .into_iter()
+            .filter(|s| s.entity == entity)
+            .collect();
         out.sort_by(|a, b| a.display_name.cmp(&b.display_name));
         Ok(out)
+    }
+
+    /// Every staff record, of every entity, in one scan.
+    pub(super) fn all_staff(&self) -> Result<Vec<StaffRecord>, SaaddError> {
+        self.store
+            .scan(Table::Staff, &[], 1_000_000)?
+            .into_iter()
+            .map(|(_, v)| serde_json::from_slice(&v).map_err(|_| SaaddError::Corrupt("staff")))
+            .collect()
     }
 
     pub fn staff_by_login(&self, login: &str) -> Result<StaffRecord, SaaddError> {
@@ -223,9 +229,7 @@ impl Saadd {
         except: Option<Id>,
     ) -> Result<(), SaaddError> {
         let folded = display_name.trim().to_lowercase();
-        for (_, v) in self.store.scan(Table::Staff, &[], 10_000_000)? {
-            let s: StaffRecord =
-                serde_json::from_slice(&v).map_err(|_| SaaddError::Corrupt("staff"))?;
+        for s in self.all_staff()? {
             if !s.active || Some(s.id) == except {
                 continue;
             }

@@ -62,12 +62,6 @@ pub struct NewThreadPlan {
     message: Vec<u8>,
 }
 
-impl NewThreadPlan {
-    pub fn entity(&self) -> Id {
-        self.entity
-    }
-}
-
 /// A checked `POST /api/v1/threads/{id}/messages`.
 pub struct PostPlan {
     pub upload: Upload,
@@ -104,26 +98,18 @@ impl Saadd {
 
     /// The server's Ed25519 seed, made on first use (spec/api.md, "Entity keys").
     pub fn signing_seed(&self) -> Result<Key32, SaaddError> {
-        if let Some(v) = self.store.get(Table::Meta, SIGNING_KEY)? {
-            let arr: [u8; 32] = v
-                .as_slice()
-                .try_into()
-                .map_err(|_| SaaddError::Corrupt("signing key"))?;
-            return Ok(Key32::from_bytes(arr));
+        if self.store.get(Table::Meta, SIGNING_KEY)?.is_none() {
+            // Whoever writes first wins; everyone reads that one below.
+            let fresh: [u8; 32] = self.random();
+            self.store
+                .insert_if_absent(Table::Meta, SIGNING_KEY, &fresh)?;
+            self.store.flush()?;
         }
-        let fresh: [u8; 32] = self.random();
         self.store
-            .insert_if_absent(Table::Meta, SIGNING_KEY, &fresh)?;
-        self.store.flush()?;
-        let v = self
-            .store
             .get(Table::Meta, SIGNING_KEY)?
-            .ok_or(SaaddError::Corrupt("signing key"))?;
-        let arr: [u8; 32] = v
-            .as_slice()
-            .try_into()
-            .map_err(|_| SaaddError::Corrupt("signing key"))?;
-        Ok(Key32::from_bytes(arr))
+            .and_then(|v| <[u8; 32]>::try_from(v.as_slice()).ok())
+            .map(Key32::from_bytes)
+            .ok_or(SaaddError::Corrupt("signing key"))
     }
 
     /// The server key clients pin, base64url.
@@ -140,21 +126,26 @@ impl Saadd {
         &self,
         policy: &dyn Fn(Id) -> String,
     ) -> Result<EntityDocument, SaaddError> {
+        // One scan of the staff for every entity, not one per entity: every
+        // client command asks for this document.
+        let mut by_entity: BTreeMap<Id, Vec<StaffKey>> = BTreeMap::new();
+        let mut all = self.all_staff()?;
+        all.sort_by(|a, b| a.display_name.cmp(&b.display_name));
+        for s in all {
+            if !s.active || s.role == Role::EntityAdmin {
+                continue;
+            }
+            by_entity.entry(s.entity).or_default().push(StaffKey {
+                id: s.id,
+                role: s.role.key().to_owned(),
+                display_name: s.display_name.clone(),
+                public_key: super::admin::staff_public(&s)?,
+                reads: super::admin::reads(&s),
+            });
+        }
         let mut entities = Vec::new();
         for e in self.entities()? {
-            let mut staff = Vec::new();
-            for s in self.staff_of(e.id)? {
-                if !s.active || s.role == Role::EntityAdmin {
-                    continue;
-                }
-                staff.push(StaffKey {
-                    id: s.id,
-                    role: s.role.key().to_owned(),
-                    display_name: s.display_name.clone(),
-                    public_key: super::admin::staff_public(&s)?,
-                    reads: super::admin::reads(&s),
-                });
-            }
+            let staff = by_entity.remove(&e.id).unwrap_or_default();
             entities.push(EntityKeys {
                 id: e.id,
                 policy: policy(e.id),
@@ -176,22 +167,17 @@ impl Saadd {
     /// The thread a lookup handle finds (spec/api.md, "Sessions").
     pub fn thread_by_lookup(&self, lookup: [u8; 32]) -> Result<ThreadRecord, SaaddError> {
         let index = crate::core::receipt::lookup_index(&Key32::from_bytes(lookup));
-        let id = self
-            .store
-            .get(Table::ReceiptIndex, &index)?
-            .and_then(|v| <[u8; 16]>::try_from(v.as_slice()).ok())
-            .map(Id)
-            .ok_or(SaaddError::WrongReceipt)?;
-        self.thread(id)
+        self.thread(self.thread_for_index(&index)?)
     }
 
     /// A staff member who signs in with a device key, or `None` for an
     /// unknown, removed or password login (the caller answers all three
     /// the same way).
-    pub fn device_staff(&self, login: &str) -> Option<StaffRecord> {
+    pub fn device_staff(&self, login: &str) -> Option<(Id, RecipientKey)> {
         self.staff_by_login(login)
             .ok()
-            .filter(|s| s.active && s.device_key.is_some())
+            .filter(|s| s.active)
+            .and_then(|s| Some((s.id, s.device_key?)))
     }
 
     /// Whether a staff session's key is still the member's key.
@@ -209,23 +195,16 @@ impl Saadd {
         caller: &Caller,
     ) -> Result<(ThreadRecord, OpenedWrap), SaaddError> {
         let record = self.thread(thread)?;
+        // A member whose key changed or who was removed lost their wraps
+        // then, so the wrap check below also turns away a stale session.
         if let Slot::Staff(id) = caller.slot {
-            if !record.readers.contains(&id) || !self.staff_key_current(id, &caller.public) {
+            if !record.readers.contains(&id) {
                 return Err(SaaddError::NotFound);
             }
         } else if record.reporter_key != caller.public {
             return Err(SaaddError::NotFound);
         }
-        let sk = self.storage_key(thread)?;
-        let wrap = self
-            .store
-            .get(Table::Wrap, &wrap_key(thread, &caller.slot))?
-            .ok_or(SaaddError::NotFound)?;
-        let opened = envelope::open_wrap_outer(&sk, thread, &caller.slot, &wrap)
-            .map_err(|_| SaaddError::Corrupt("wrap"))?;
-        if opened.epoch != record.epoch || opened.recipient != caller.public {
-            return Err(SaaddError::NotFound);
-        }
+        let opened = self.current_wrap(&record, &caller.slot, &caller.public)?;
         Ok((record, opened))
     }
 
@@ -274,7 +253,7 @@ impl Saadd {
         Ok(ThreadOut {
             id: record.id,
             entity: entity.slug,
-            kind: kind_key(record.kind).to_owned(),
+            kind: record.kind.key().to_owned(),
             status: record.status.key().to_owned(),
             created: record.created,
             activity: record.activity,
@@ -438,14 +417,39 @@ impl Saadd {
         Ok(())
     }
 
-    /// Checks a wrap sent for `slot` at `epoch` for the key `expected`.
-    fn check_wrap(w: &WrapIn, epoch: u32, expected: &RecipientKey) -> Result<Vec<u8>, SaaddError> {
+    /// Checks a wrap sent for `epoch` and the key `expected`. A wrap for
+    /// another epoch is `Stale` when the caller may simply have missed a
+    /// rotation (`stale`), else malformed.
+    fn check_wrap(
+        w: &WrapIn,
+        epoch: u32,
+        expected: &RecipientKey,
+        stale: bool,
+    ) -> Result<Vec<u8>, SaaddError> {
         let inner = decode(&w.wrap, "wraps")?;
         let opened = envelope::parse_wrap_inner(&inner).map_err(|_| malformed("wraps"))?;
+        if opened.epoch != epoch && stale {
+            return Err(SaaddError::Stale);
+        }
         if opened.epoch != epoch || opened.recipient != *expected {
             return Err(malformed("wraps"));
         }
         Ok(inner)
+    }
+
+    /// Seals a checked inner wrap under the storage key into `b`.
+    fn put_client_wrap(
+        &self,
+        b: &mut Batch,
+        sk: &Key32,
+        thread: Id,
+        slot: &Slot,
+        inner: &[u8],
+    ) -> Result<(), SaaddError> {
+        let outer = envelope::seal_wrap_outer(sk, thread, slot, inner, self.random())
+            .map_err(|_| malformed("wraps"))?;
+        b.put(Table::Wrap, wrap_key(thread, slot), outer);
+        Ok(())
     }
 
     // ------------------------------------------------------------ creation
@@ -454,13 +458,9 @@ impl Saadd {
     pub fn api_plan_thread(
         &self,
         new: &crate::core::api::NewThreadIn,
+        entity: &super::EntityRecord,
     ) -> Result<NewThreadPlan, SaaddError> {
-        let entity = self.entity_by_slug(&new.entity)?;
-        let kind = match new.kind.as_str() {
-            "question" => Kind::Question,
-            "claim" => Kind::Claim,
-            _ => return Err(malformed("kind")),
-        };
+        let kind = Kind::from_key(&new.kind).ok_or(SaaddError::Invalid("kind"))?;
         if self.store.get(Table::Thread, &new.id.0)?.is_some() {
             return Err(SaaddError::Taken);
         }
@@ -497,7 +497,7 @@ impl Saadd {
                     super::admin::staff_public(c)?
                 }
             };
-            wraps.push((slot, Self::check_wrap(w, 0, &expected)?));
+            wraps.push((slot, Self::check_wrap(w, 0, &expected, false)?));
         }
         if !wraps.iter().any(|(s, _)| *s == Slot::Reporter) {
             return Err(malformed("wraps"));
@@ -555,9 +555,7 @@ impl Saadd {
                 }
                 readers.push(*id);
             }
-            let outer = envelope::seal_wrap_outer(&sk, thread, slot, inner, self.random())
-                .map_err(|_| malformed("wraps"))?;
-            b.put(Table::Wrap, wrap_key(thread, slot), outer);
+            self.put_client_wrap(&mut b, &sk, thread, slot, inner)?;
         }
         if readers.is_empty() {
             return Err(SaaddError::NoReader);
@@ -765,10 +763,8 @@ impl Saadd {
             if !seen.insert(slot.encode()) {
                 return Err(malformed("wraps"));
             }
-            let inner = Self::check_wrap(w, epoch, &key)?;
-            let outer = envelope::seal_wrap_outer(&sk, thread, &slot, &inner, self.random())
-                .map_err(|_| malformed("wraps"))?;
-            b.put(Table::Wrap, wrap_key(thread, &slot), outer);
+            let inner = Self::check_wrap(w, epoch, &key, false)?;
+            self.put_client_wrap(&mut b, &sk, thread, &slot, &inner)?;
         }
         b.put(Table::Link, pair_key(&thread.0, &epoch.to_be_bytes()), link);
         record.readers = still;
@@ -805,25 +801,14 @@ impl Saadd {
             return Err(SaaddError::Forbidden);
         }
         let public = super::admin::staff_public(&target)?;
-        // A wrap for another epoch was made before a rotation the caller
-        // has not seen: read again, not a malformed request.
-        let sent = decode(&wrap.wrap, "wraps")?;
-        if envelope::parse_wrap_inner(&sent).is_ok_and(|w| w.epoch != record.epoch) {
-            return Err(SaaddError::Stale);
-        }
-        let inner = Self::check_wrap(wrap, record.epoch, &public)?;
-        let slot = Slot::Staff(advisor);
+        let inner = Self::check_wrap(wrap, record.epoch, &public, true)?;
         let sk = self.storage_key(thread)?;
-        let outer = envelope::seal_wrap_outer(&sk, thread, &slot, &inner, self.random())
-            .map_err(|_| malformed("wraps"))?;
         let mut b = Batch::new();
-        b.put(Table::Wrap, wrap_key(thread, &slot), outer);
+        self.put_client_wrap(&mut b, &sk, thread, &Slot::Staff(advisor), &inner)?;
         if !record.advisors.contains(&advisor) {
             record.advisors.push(advisor);
         }
-        if !record.readers.contains(&advisor) {
-            record.readers.push(advisor);
-        }
+        record.readers.push(advisor);
         self.commit(b, &record)
     }
 
@@ -875,15 +860,9 @@ impl Saadd {
             if record.device_only && target.device_key.is_none() {
                 return Err(SaaddError::DeviceOnly);
             }
-            let sent = decode(&w.wrap, "wraps")?;
-            if envelope::parse_wrap_inner(&sent).is_ok_and(|x| x.epoch != record.epoch) {
-                return Err(SaaddError::Stale);
-            }
-            let inner = Self::check_wrap(w, record.epoch, &super::admin::staff_public(target)?)?;
-            let slot = Slot::Staff(id);
-            let outer = envelope::seal_wrap_outer(&sk, thread, &slot, &inner, self.random())
-                .map_err(|_| malformed("wraps"))?;
-            b.put(Table::Wrap, wrap_key(thread, &slot), outer);
+            let public = super::admin::staff_public(target)?;
+            let inner = Self::check_wrap(w, record.epoch, &public, true)?;
+            self.put_client_wrap(&mut b, &sk, thread, &Slot::Staff(id), &inner)?;
             added.push(id);
         }
         for id in added {
@@ -921,12 +900,4 @@ fn tail_u32(key: &[u8]) -> Result<u32, SaaddError> {
         .and_then(|s| <[u8; 4]>::try_from(s).ok())
         .map(u32::from_be_bytes)
         .ok_or(SaaddError::Corrupt("key"))
-}
-
-/// The API's word for a thread kind.
-pub fn kind_key(k: Kind) -> &'static str {
-    match k {
-        Kind::Question => "question",
-        Kind::Claim => "claim",
-    }
 }

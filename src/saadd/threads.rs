@@ -491,15 +491,41 @@ impl Saadd {
             })
             .await?
             .map_err(|_| SaaddError::WrongReceipt)?;
-        let thread = self
-            .store
-            .get(Table::ReceiptIndex, &keys.index())?
-            .and_then(|v| <[u8; 16]>::try_from(v.as_slice()).ok())
-            .map(Id)
-            .ok_or(SaaddError::WrongReceipt)?;
+        let thread = self.thread_for_index(&keys.index())?;
         self.keys(thread, Slot::Reporter, &keys.secret)
             .map_err(|_| SaaddError::WrongReceipt)?;
         Ok((thread, keys.secret))
+    }
+
+    /// The thread a receipt's lookup index points at (`WrongReceipt` when none).
+    pub(super) fn thread_for_index(&self, index: &[u8; 32]) -> Result<Id, SaaddError> {
+        self.store
+            .get(Table::ReceiptIndex, index)?
+            .and_then(|v| <[u8; 16]>::try_from(v.as_slice()).ok())
+            .map(Id)
+            .ok_or(SaaddError::WrongReceipt)
+    }
+
+    /// The caller's wrap of the current epoch with its storage seal removed,
+    /// or `NotFound`: no wrap in this slot, or one for another key or epoch.
+    pub(super) fn current_wrap(
+        &self,
+        record: &ThreadRecord,
+        slot: &Slot,
+        public: &RecipientKey,
+    ) -> Result<envelope::OpenedWrap, SaaddError> {
+        let thread = record.id;
+        let sk = self.storage_key(thread)?;
+        let wrap = self
+            .store
+            .get(Table::Wrap, &wrap_key(thread, slot))?
+            .ok_or(SaaddError::NotFound)?;
+        let opened = envelope::open_wrap_outer(&sk, thread, slot, &wrap)
+            .map_err(|_| SaaddError::Corrupt("wrap"))?;
+        if opened.epoch != record.epoch || opened.recipient != *public {
+            return Err(SaaddError::NotFound);
+        }
+        Ok(opened)
     }
 
     /// Unwraps the caller's thread key and follows the epoch links back.
@@ -511,16 +537,7 @@ impl Saadd {
         secret: &RecipientSecret,
     ) -> Result<(ThreadRecord, EpochKeys), SaaddError> {
         let record = self.thread(thread)?;
-        let sk = self.storage_key(thread)?;
-        let wrap = self
-            .store
-            .get(Table::Wrap, &wrap_key(thread, &slot))?
-            .ok_or(SaaddError::NotFound)?;
-        let opened = envelope::open_wrap_outer(&sk, thread, &slot, &wrap)
-            .map_err(|_| SaaddError::Corrupt("wrap"))?;
-        if opened.epoch != record.epoch || opened.recipient != secret.public() {
-            return Err(SaaddError::NotFound);
-        }
+        let opened = self.current_wrap(&record, &slot, &secret.public())?;
         let tk = envelope::unwrap_thread_key(&opened, thread, &slot, secret)
             .map_err(|_| SaaddError::NotFound)?;
         let mut keys = EpochKeys::new(record.epoch, tk);

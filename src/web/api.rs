@@ -28,7 +28,7 @@ use crate::core::secret::Key32;
 use crate::core::status::Status;
 use crate::core::wrap::{self, RecipientSecret};
 use crate::saadd::SaaddError;
-use crate::saadd::api::{Caller, Upload, kind_key};
+use crate::saadd::api::{Caller, Upload};
 
 /// How long an API session lives.
 pub const SESSION_TTL: Duration = Duration::from_secs(15 * 60);
@@ -47,16 +47,16 @@ const SESSION_AAD: &[u8] = b"buzon/api-session-token/v1";
 const MAX_ENDED: usize = 100_000;
 
 /// `version || kind || id || public key || expires (u64, seconds of this
-/// process) ||
-/// nonce (16)`: the nonce keeps two sessions issued in the same second
-/// apart, so ending one does not end the other.
-const PAYLOAD_LEN: usize = 1 + 1 + 16 + 32 + 8 + 16;
+/// process)`, sealed with a fresh random nonce: two sessions issued in the
+/// same second still differ, so ending one does not end the other.
+const PAYLOAD_LEN: usize = 1 + 1 + 16 + 32 + 8;
 
-/// API sessions (spec/api.md, "Sessions") are stateless: the session
-/// names its caller and expiry in the clear, and its secret is a keyed
-/// BLAKE3 hash of that under a key that lives only in this process. So a
-/// challenge, answered or not, stores nothing: nobody can fill memory or
-/// tell logins apart by asking. Only sessions ended early are remembered.
+/// API sessions (spec/api.md, "Sessions") are stateless: the session is
+/// its caller and expiry sealed under a key that lives only in this
+/// process, and its secret is a keyed BLAKE3 hash of the sealed bytes. So a
+/// challenge, answered or not, stores nothing and names nobody: nobody can
+/// fill memory or tell logins apart by asking. Only sessions ended early
+/// are remembered.
 pub struct ApiSessions {
     key: Key32,
     ended: Mutex<HashMap<[u8; 32], u64>>,
@@ -100,7 +100,6 @@ impl ApiSessions {
         caller: &Caller,
         thread: Option<Id>,
         now: u64,
-        nonce: [u8; 16],
         seal_nonce: [u8; 24],
     ) -> (Vec<u8>, Key32) {
         let (kind, id) = match (caller.slot, thread) {
@@ -113,7 +112,6 @@ impl ApiSessions {
         payload.extend_from_slice(&id.0);
         payload.extend_from_slice(&caller.public.0);
         payload.extend_from_slice(&now.saturating_add(SESSION_TTL.as_secs()).to_be_bytes());
-        payload.extend_from_slice(&nonce);
         let session = crate::core::seal::seal(&self.seal_key(), seal_nonce, SESSION_AAD, &payload);
         let secret = self.secret(&session);
         (session, secret)
@@ -284,8 +282,9 @@ fn read_json<T: DeserializeOwned>(
         .map_err(|_| api_error(st, ctx, StatusCode::BAD_REQUEST, "request_malformed"))
 }
 
-/// The value of an `Authorization: Bearer …` header.
-fn bearer(value: &str) -> Option<&str> {
+/// The value of the `Authorization: Bearer …` header.
+fn bearer_of(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     value
         .get(..7)
         .filter(|p| p.eq_ignore_ascii_case("Bearer "))
@@ -296,11 +295,7 @@ fn bearer(value: &str) -> Option<&str> {
 /// The caller of a request, from its bearer secret.
 fn caller(st: &AppState, ctx: &Ctx, headers: &HeaderMap) -> Result<(Caller, Option<Id>), Response> {
     let unauthorised = || api_error(st, ctx, StatusCode::UNAUTHORIZED, "session");
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(unauthorised)?;
-    let token = bearer(value).ok_or_else(unauthorised)?;
+    let token = bearer_of(headers).ok_or_else(unauthorised)?;
     let (c, thread) = st
         .api_sessions
         .check(token, st.api_sessions.now())
@@ -350,12 +345,13 @@ pub async fn entities(State(st): State<AppState>, ctx: Ctx) -> Response {
         })?;
         let document = serde_json::to_vec(&doc).map_err(|_| SaaddError::Corrupt("document"))?;
         let seed = st.saadd.signing_seed()?;
-        let signature = crate::core::api::sign_document(seed.expose(), &document)
+        let signed = crate::core::api::sign_document(seed.expose(), &document)
+            .zip(crate::core::api::signing_public(seed.expose()))
             .ok_or(SaaddError::Corrupt("signing key"))?;
         Ok::<_, SaaddError>(SignedDocument {
             document: b64(&document),
-            signature: b64(&signature),
-            server_key: st.saadd.server_key()?,
+            signature: b64(&signed.0),
+            server_key: b64(&signed.1),
         })
     })();
     match signed {
@@ -366,9 +362,8 @@ pub async fn entities(State(st): State<AppState>, ctx: Ctx) -> Response {
 
 // ---------------------------------------------------------------- sessions
 
-/// A session for `caller` (or, with `None`, for nobody: an unknown login
-/// gets the same shape), its secret wrapped to `public`: the `session` and
-/// `challenge` fields of the answer.
+/// A session for `caller`, its secret wrapped to the caller's key: the
+/// `session` and `challenge` fields of the answer.
 fn challenge(
     st: &AppState,
     ctx: &Ctx,
@@ -376,13 +371,9 @@ fn challenge(
     context: &[u8],
     thread: Option<Id>,
 ) -> Result<(String, String), Response> {
-    let (payload, secret) = st.api_sessions.issue(
-        caller,
-        thread,
-        st.api_sessions.now(),
-        st.random(),
-        st.random(),
-    );
+    let (payload, secret) =
+        st.api_sessions
+            .issue(caller, thread, st.api_sessions.now(), st.random());
     let wrapped = wrap::wrap(&caller.public, st.random(), st.random(), context, &secret)
         .map_err(|_| refuse(st, ctx, SaaddError::NotFound))?;
     Ok((b64(&payload), b64(&wrapped)))
@@ -435,20 +426,16 @@ pub async fn staff_session(
         let req: StaffSessionRequest = read_json(&st, &ctx, &headers, body)?;
         // An unknown, removed or password login gets a session for a
         // random id and key: same shape, same work, and nobody can open it.
-        let caller = match st.saadd.device_staff(&req.login) {
-            Some(s) => Caller {
-                slot: Slot::Staff(s.id),
-                public: s
-                    .device_key
-                    .unwrap_or(crate::core::wrap::RecipientKey([0; 32])),
-            },
-            None => Caller {
-                slot: Slot::Staff(Id(st.random())),
-                public: RecipientSecret::from_bytes(st.random()).public(),
-            },
+        let (staff, public) = match st.saadd.device_staff(&req.login) {
+            Some((id, key)) => (id, key),
+            None => (
+                Id(st.random()),
+                RecipientSecret::from_bytes(st.random()).public(),
+            ),
         };
-        let Slot::Staff(staff) = caller.slot else {
-            return Err(refuse(&st, &ctx, SaaddError::NotFound));
+        let caller = Caller {
+            slot: Slot::Staff(staff),
+            public,
         };
         let context = envelope::session_context(Id([0; 16]), &Slot::Staff(staff));
         let (session, ch) = challenge(&st, &ctx, &caller, &context, None)?;
@@ -473,11 +460,8 @@ pub async fn end_session(State(st): State<AppState>, ctx: Ctx, headers: HeaderMa
     if let Err(r) = caller(&st, &ctx, &headers) {
         return r;
     }
-    if let Some(t) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(bearer)
-    {
+    // `caller` found a genuine bearer in this header.
+    if let Some(t) = bearer_of(&headers) {
         st.api_sessions.end(t, st.api_sessions.now());
     }
     StatusCode::NO_CONTENT.into_response()
@@ -538,12 +522,10 @@ pub async fn chunk(
 pub async fn staff_threads(State(st): State<AppState>, ctx: Ctx, headers: HeaderMap) -> Response {
     let run = || -> Result<Response, Response> {
         let (c, _) = caller(&st, &ctx, &headers)?;
+        // `caller` checked that a staff session's key is still current.
         let Slot::Staff(staff) = c.slot else {
             return Err(refuse(&st, &ctx, SaaddError::Forbidden));
         };
-        if !st.saadd.staff_key_current(staff, &c.public) {
-            return Err(api_error(&st, &ctx, StatusCode::UNAUTHORIZED, "session"));
-        }
         let threads = st
             .saadd
             .api_threads_for(staff)
@@ -551,7 +533,7 @@ pub async fn staff_threads(State(st): State<AppState>, ctx: Ctx, headers: Header
             .into_iter()
             .map(|t| ThreadSummary {
                 id: t.id,
-                kind: kind_key(t.kind).to_owned(),
+                kind: t.kind.key().to_owned(),
                 status: t.status.key().to_owned(),
                 created: t.created,
                 activity: t.activity,
@@ -590,14 +572,7 @@ async fn field_bytes(
                 buf.extend_from_slice(&c);
             }
             Ok(None) => return Ok(buf),
-            Err(_) => {
-                return Err(api_error(
-                    st,
-                    ctx,
-                    StatusCode::BAD_REQUEST,
-                    "request_malformed",
-                ));
-            }
+            Err(e) => return Err(multipart_error(st, ctx, &e)),
         }
     }
 }
@@ -627,7 +602,7 @@ async fn first_part<T: DeserializeOwned>(
     let mut field = form
         .next_field()
         .await
-        .map_err(|_| bad())?
+        .map_err(|e| multipart_error(st, ctx, &e))?
         .ok_or_else(bad)?;
     if field.name() != Some(name) {
         return Err(bad());
@@ -682,18 +657,15 @@ pub async fn create_thread(
         Ok(n) => n,
         Err(r) => return r,
     };
-    if matches!(
-        st.saadd.entity_by_slug(&new.entity),
-        Err(SaaddError::NotFound)
-    ) {
-        return api_error(&st, &ctx, StatusCode::NOT_FOUND, "entity_unknown");
-    }
-    let mut plan = match st.saadd.api_plan_thread(&new) {
-        Ok(p) => p,
+    let entity = match st.saadd.entity_by_slug(&new.entity) {
+        Ok(e) => e,
+        Err(SaaddError::NotFound) => {
+            return api_error(&st, &ctx, StatusCode::NOT_FOUND, "entity_unknown");
+        }
         Err(e) => return refuse(&st, &ctx, e),
     };
-    let entity = match st.saadd.entity(plan.entity()) {
-        Ok(e) => e,
+    let mut plan = match st.saadd.api_plan_thread(&new, &entity) {
+        Ok(p) => p,
         Err(e) => return refuse(&st, &ctx, e),
     };
     let gate = match pass_gate(&st, &entity, &headers, None).await {
@@ -949,7 +921,7 @@ mod tests {
             slot: Slot::Staff(Id([0x5c; 16])),
             public: crate::core::wrap::RecipientKey([0x8e; 32]),
         };
-        let (payload, secret) = sessions.issue(&caller, None, 1_000, [1; 16], [1; 24]);
+        let (payload, secret) = sessions.issue(&caller, None, 1_000, [1; 24]);
         let bearer = format!("{}.{}", b64(&payload), b64(secret.expose()));
         assert_eq!(sessions.check(&bearer, 1_001), Some((caller, None)));
         // Nothing of the caller shows in what is handed out.
@@ -976,14 +948,14 @@ mod tests {
             slot: Slot::Reporter,
             public: crate::core::wrap::RecipientKey([9; 32]),
         };
-        let (p, k) = sessions.issue(&reporter, Some(Id([5; 16])), 1_000, [2; 16], [2; 24]);
+        let (p, k) = sessions.issue(&reporter, Some(Id([5; 16])), 1_000, [2; 24]);
         let rb = format!("{}.{}", b64(&p), b64(k.expose()));
         assert_eq!(
             sessions.check(&rb, 1_001),
             Some((reporter, Some(Id([5; 16]))))
         );
         // A second session of the same caller in the same second.
-        let (p2, k2) = sessions.issue(&caller, None, 1_000, [3; 16], [3; 24]);
+        let (p2, k2) = sessions.issue(&caller, None, 1_000, [3; 24]);
         let twin = format!("{}.{}", b64(&p2), b64(k2.expose()));
         sessions.end(&bearer, 1_002);
         assert_eq!(sessions.check(&bearer, 1_003), None, "ended");

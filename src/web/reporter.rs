@@ -287,10 +287,10 @@ pub async fn submit(
             return Ok(receipt_page(&st, &ctx, &r, i, &draft_id, false));
         }
     }
-    let kind = match f.field("kind") {
-        Some("claim") => Kind::Claim,
-        Some("question") | None => Kind::Question,
-        Some(_) => {
+    let kind = match f.field("kind").map(Kind::from_key) {
+        None => Kind::Question,
+        Some(Some(k)) => k,
+        Some(None) => {
             st.drafts.forget(&draft_id);
             let _ = st.saadd.discard(new.id, f.files);
             return Err(WebError::new(StatusCode::BAD_REQUEST, "err-form").page(&st, &ctx));
