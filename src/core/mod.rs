@@ -16,5 +16,6 @@ pub mod status;
 pub mod tokens;
 pub mod wire;
 pub mod wrap;
+pub mod zone;
 
 pub use day::Day;
