@@ -359,6 +359,7 @@ impl Site {
         let store = SledStore::open(&dir.path().join("db")).unwrap();
         let services = Services::new(
             Arc::new(store),
+            Arc::new(buzon::store::keys::MemoryVault::new()),
             Arc::new(SystemClock),
             Arc::new(OsEntropy),
             Limits::default(),
@@ -392,6 +393,7 @@ impl Site {
                 complaints_office: "Órgano Interno de Control".into(),
                 first_response_days: 3,
                 answer_days: 10,
+                zone: None,
             })
             .await
             .unwrap();

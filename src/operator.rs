@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::status::Kind;
 use crate::core::tokens::{Policy, Scope};
 use crate::saadd::{NewEntity, Role};
 use crate::services::Services;
@@ -23,6 +24,8 @@ pub enum Command {
         complaints_office: String,
         first_response_days: u16,
         answer_days: u16,
+        #[serde(default)]
+        zone: Option<String>,
     },
     EntityList,
     StaffAdd {
@@ -64,6 +67,33 @@ pub enum Command {
         policy: Option<String>,
     },
     TokenKeys,
+    /// Shows an entity's retention policy (both kinds).
+    RetentionShow {
+        entity: String,
+    },
+    /// Sets a retention policy (spec/retention.md, "Policy changes").
+    RetentionSet {
+        entity: String,
+        kind: String,
+        closed: u32,
+        inactive: u32,
+        receipt: u32,
+        cap: u32,
+        existing: bool,
+    },
+    /// One retention pass now (the server also runs one every hour).
+    RetentionRun,
+    /// The audit log's verifier key and its size.
+    AuditKey,
+    AuditAccessAdd {
+        label: String,
+    },
+    AuditAccessList,
+    AuditAccessRevoke {
+        handle: String,
+    },
+    /// Checks that storage matches the log (spec/retention.md, "Scan").
+    AuditScan,
 }
 
 /// The admin socket's reply: the text to print, or the error to show.
@@ -98,6 +128,7 @@ pub async fn run(services: &Services, cmd: Command) -> Result<String, String> {
             complaints_office,
             first_response_days,
             answer_days,
+            zone,
         } => {
             let e = saadd
                 .add_entity(NewEntity {
@@ -106,6 +137,7 @@ pub async fn run(services: &Services, cmd: Command) -> Result<String, String> {
                     complaints_office,
                     first_response_days,
                     answer_days,
+                    zone,
                 })
                 .await
                 .map_err(err)?;
@@ -334,6 +366,147 @@ pub async fn run(services: &Services, cmd: Command) -> Result<String, String> {
                 ));
             }
             Ok(lines.join("\n"))
+        }
+        Command::RetentionShow { entity } => {
+            let e = entity_named(saadd, &entity)?;
+            let mut lines = vec![format!("{} (days in {}):", e.slug, e.zone().name())];
+            for kind in [Kind::Question, Kind::Claim] {
+                let p = saadd.policy(e.id, kind).map_err(err)?;
+                lines.push(format!(
+                    "  {:<9} closed {} · inactive {} · receipt {} · cap {} days",
+                    kind.key(),
+                    p.closed,
+                    p.inactive,
+                    p.receipt,
+                    p.cap
+                ));
+            }
+            Ok(lines.join("\n"))
+        }
+        Command::RetentionSet {
+            entity,
+            kind,
+            closed,
+            inactive,
+            receipt,
+            cap,
+            existing,
+        } => {
+            let e = entity_named(saadd, &entity)?;
+            let kind = Kind::from_key(&kind)
+                .ok_or_else(|| format!("unknown kind {kind:?}: question or claim"))?;
+            let policy = crate::core::retention::Policy {
+                closed,
+                inactive,
+                receipt,
+                cap,
+            };
+            policy.validate().map_err(|e| format!("{e}"))?;
+            let change = saadd
+                .set_policy(e.id, kind, policy, existing)
+                .await
+                .map_err(|e| match e {
+                    crate::saadd::SaaddError::Invalid(why) => why.to_string(),
+                    other => other.to_string(),
+                })?;
+            let pass = services.retention_pass().await?;
+            Ok(format!(
+                "{} {}: closed {} · inactive {} · receipt {} · cap {} days (was {} · {} · {} · {}); {}; the audit log records the change{}",
+                e.slug,
+                kind.key(),
+                policy.closed,
+                policy.inactive,
+                policy.receipt,
+                policy.cap,
+                change.old.closed,
+                change.old.inactive,
+                change.old.receipt,
+                change.old.cap,
+                if existing {
+                    format!(
+                        "applied to {} existing threads from today",
+                        change.applied_to
+                    )
+                } else {
+                    "for new threads only".to_string()
+                },
+                if pass.deleted() > 0 {
+                    format!(
+                        "; {} threads were past the new deadlines and are deleted",
+                        pass.deleted()
+                    )
+                } else {
+                    String::new()
+                }
+            ))
+        }
+        Command::RetentionRun => {
+            let c = services.retention_pass().await?;
+            Ok(format!(
+                "deleted {} (closed {}, inactive {}, cap {}); finished {} interrupted; receipts expired {}; orphan keys destroyed {}; audit entries appended {}",
+                c.deleted(),
+                c.closed,
+                c.inactive,
+                c.cap,
+                c.finished,
+                c.receipts,
+                c.orphan_keys,
+                c.logged
+            ))
+        }
+        Command::AuditKey => {
+            let key = services.audit.verifier_key().map_err(|e| e.to_string())?;
+            let size = services.audit.size().map_err(|e| e.to_string())?;
+            let pending = services.audit.pending_count().map_err(|e| e.to_string())?;
+            Ok(format!(
+                "{key}\n(the log has {size} entries; {pending} wait for their day to end)"
+            ))
+        }
+        Command::AuditAccessAdd { label } => {
+            let label = label.trim();
+            if label.is_empty() {
+                return Err("give the auditor's name with --label".into());
+            }
+            let token = crate::audit::access::add(
+                saadd.store().as_ref(),
+                saadd.entropy().as_ref(),
+                label,
+                saadd.today(),
+            )
+            .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "{token}\n(shown once: hand it to {label} over a channel you trust; it reads the audit log only)"
+            ))
+        }
+        Command::AuditAccessList => {
+            let list =
+                crate::audit::access::list(saadd.store().as_ref()).map_err(|e| e.to_string())?;
+            if list.is_empty() {
+                return Ok("no auditor access tokens".into());
+            }
+            Ok(list
+                .iter()
+                .map(|(h, r)| format!("{h}\t{}\tmade {}", r.label, r.made.iso()))
+                .collect::<Vec<_>>()
+                .join("\n"))
+        }
+        Command::AuditAccessRevoke { handle } => {
+            let n = crate::audit::access::revoke(saadd.store().as_ref(), &handle)
+                .map_err(|e| e.to_string())?;
+            if n == 0 {
+                return Err(format!(
+                    "no token {handle:?} (buzon audit access list shows them)"
+                ));
+            }
+            Ok(format!("revoked {n} token(s)"))
+        }
+        Command::AuditScan => {
+            let report = crate::audit::scan::scan(services).map_err(|e| e.to_string())?;
+            if report.problems.is_empty() {
+                Ok(report.summary())
+            } else {
+                Err(report.summary())
+            }
         }
     }
 }

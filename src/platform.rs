@@ -5,7 +5,14 @@ use crate::core::Day;
 
 /// Where "today" comes from.
 pub trait Clock: Send + Sync + 'static {
+    /// Today in UTC.
     fn today(&self) -> Day;
+    /// Seconds since 1970, only to find the calendar day in an entity's
+    /// time zone (never stored). A clock that knows only days answers
+    /// noon UTC of `today`, which is the same day in the Americas.
+    fn unix_seconds(&self) -> u64 {
+        u64::from(self.today().0) * 86_400 + 43_200
+    }
 }
 
 /// Where random bytes come from.
@@ -24,13 +31,16 @@ pub fn random<const N: usize>(e: &dyn Entropy) -> [u8; N] {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    #[allow(clippy::disallowed_methods)] // the one sanctioned read of the clock
     fn today(&self) -> Day {
-        let secs = std::time::SystemTime::now()
+        Day::from_unix_seconds(self.unix_seconds())
+    }
+
+    #[allow(clippy::disallowed_methods)] // the one sanctioned read of the clock
+    fn unix_seconds(&self) -> u64 {
+        std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
-            .unwrap_or(0);
-        Day::from_unix_seconds(secs)
+            .unwrap_or(0)
     }
 }
 

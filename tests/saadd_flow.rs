@@ -352,8 +352,8 @@ async fn every_corpus_message_goes_round_trip() {
         (first, vec![&adv_2_key, &adv_1_key]),
     ] {
         let t = Id::from_hex(&acc.thread).unwrap();
-        let sk = store.get(Table::Vault, &t.0).unwrap().unwrap();
-        let sk = buzon::core::secret::Key32::from_bytes(sk.try_into().unwrap());
+        let sk = saadd.vault().get(&t.0).unwrap();
+        let sk = buzon::core::secret::Key32::from_bytes(*sk);
         let wraps = store.scan(Table::Wrap, &t.0, 100).unwrap();
         assert!(wraps.len() >= 2);
         for (k, v) in &wraps {

@@ -13,6 +13,7 @@ use buzon::store::MemoryStore;
 async fn trickled_headers_are_cut_off() {
     let services = buzon::services::Services::new(
         Arc::new(MemoryStore::default()),
+        Arc::new(buzon::store::keys::MemoryVault::new()),
         Arc::new(SystemClock),
         Arc::new(OsEntropy),
         Limits::default(),

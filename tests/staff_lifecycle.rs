@@ -27,6 +27,7 @@ struct World {
 async fn world() -> World {
     let s = Saadd::new(
         Arc::new(MemoryStore::default()),
+        Arc::new(buzon::store::keys::MemoryVault::new()),
         Arc::new(SystemClock),
         Arc::new(OsEntropy),
         Limits::default(),
@@ -43,6 +44,7 @@ async fn world() -> World {
             complaints_office: "OIC".into(),
             first_response_days: 3,
             answer_days: 10,
+            zone: None,
         })
         .await
         .unwrap();

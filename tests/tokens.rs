@@ -45,6 +45,7 @@ async fn env_with(store: Arc<dyn Store>, types: Vec<privacypass::TokenType>) -> 
     let clock = Arc::new(TestClock(AtomicU32::new(START)));
     let services = Services::new(
         store,
+        Arc::new(buzon::store::keys::MemoryVault::new()),
         clock.clone(),
         Arc::new(OsEntropy),
         Limits::default(),
@@ -67,6 +68,7 @@ async fn env_with(store: Arc<dyn Store>, types: Vec<privacypass::TokenType>) -> 
                 complaints_office: "OIC".into(),
                 first_response_days: 3,
                 answer_days: 10,
+                zone: None,
             })
             .await
             .unwrap();
@@ -366,7 +368,11 @@ async fn truncated_key_ids_stay_unique_among_active_keys() {
             format!("e{i}"),
         ));
     }
-    env.services.tokens.maintain(&scopes).await.unwrap();
+    env.services
+        .tokens
+        .maintain(&scopes, &|_, _, _, _| {})
+        .await
+        .unwrap();
     assert_eq!(
         env.services.tokens.directory().len(),
         82,
@@ -451,6 +457,7 @@ async fn policy_is_per_entity_and_only_token_entities_take_keys() {
             complaints_office: "OIC".into(),
             first_response_days: 3,
             answer_days: 10,
+            zone: None,
         })
         .await
         .unwrap();

@@ -30,6 +30,7 @@ fn world() -> &'static World {
         let (services, scope, code) = rt.block_on(async {
             let services = Services::new(
                 Arc::new(MemoryStore::default()),
+                Arc::new(buzon::store::keys::MemoryVault::new()),
                 Arc::new(SystemClock),
                 Arc::new(OsEntropy),
                 Limits::default(),
@@ -46,6 +47,7 @@ fn world() -> &'static World {
                     complaints_office: "OIC".into(),
                     first_response_days: 3,
                     answer_days: 10,
+                    zone: None,
                 })
                 .await
                 .unwrap();

@@ -24,6 +24,10 @@ pub enum EntityCmd {
         /// Working days within which an answer is promised.
         #[arg(long, default_value_t = 10)]
         answer_days: u16,
+        /// IANA time zone whose calendar days retention counts (default
+        /// America/Mexico_City). Fixed once the entity exists.
+        #[arg(long)]
+        zone: Option<String>,
     },
     /// List entities.
     List,
@@ -38,12 +42,14 @@ impl EntityCmd {
                 complaints_office,
                 first_response_days,
                 answer_days,
+                zone,
             } => Command::EntityAdd {
                 slug,
                 name,
                 complaints_office,
                 first_response_days,
                 answer_days,
+                zone,
             },
             EntityCmd::List => Command::EntityList,
         }

@@ -2,9 +2,11 @@
 //! cryptography or storage logic lives here.
 
 mod advisor;
+mod audit;
 mod coordinator;
 mod entity;
 mod report;
+mod retention;
 mod serve;
 mod staff;
 mod token;
@@ -68,6 +70,13 @@ enum Noun {
     /// assign and unassign advisors, change status.
     #[command(subcommand)]
     Coordinator(coordinator::CoordinatorCmd),
+    /// Retention: show or set an entity's policy, run a pass now.
+    #[command(subcommand)]
+    Retention(retention::RetentionCmd),
+    /// The audit log: verify a server's (auditors), print its key, hand
+    /// out auditor access, scan storage against it (operators).
+    #[command(subcommand)]
+    Audit(audit::AuditCmd),
 }
 
 pub fn main() -> ExitCode {
@@ -110,6 +119,11 @@ pub fn main() -> ExitCode {
             Noun::Report(cmd) => report::run(cmd).await,
             Noun::Advisor(cmd) => advisor::run_common(cmd, "advisor").await,
             Noun::Coordinator(cmd) => coordinator::run(cmd).await,
+            Noun::Retention(cmd) => operator(&cli.data, cfg, cmd.into_command()).await,
+            Noun::Audit(cmd) => match cmd.into_command() {
+                Ok(c) => operator(&cli.data, cfg, c).await,
+                Err(verify) => audit::verify(*verify).await,
+            },
         }
     });
     match result {

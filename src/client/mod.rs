@@ -27,6 +27,7 @@
 //! in [`reporter`], [`staff`] and [`rotate`]; terminal input in [`prompt`]; output in
 //! [`show`].
 
+pub mod audit;
 pub mod document;
 pub mod download;
 pub mod error;

@@ -11,6 +11,7 @@ use super::records::{EntityRecord, RECORD_VERSION, Role, StaffRecord};
 use super::threads::StaffLogin;
 use super::{Saadd, SaaddError};
 use crate::core::envelope::{self, Id, Slot, StaffKeyRecord};
+use crate::core::retention::StaffKeyChange;
 use crate::core::wrap::{RecipientKey, RecipientSecret};
 use crate::store::{Batch, Table};
 
@@ -49,6 +50,8 @@ pub struct NewEntity {
     pub complaints_office: String,
     pub first_response_days: u16,
     pub answer_days: u16,
+    /// IANA time zone (default America/Mexico_City).
+    pub zone: Option<String>,
 }
 
 fn field(value: &str, what: &'static str) -> Result<String, SaaddError> {
@@ -120,6 +123,15 @@ impl Saadd {
             complaints_office: field(&e.complaints_office, "complaints office")?,
             first_response_days: e.first_response_days.clamp(1, 365),
             answer_days: e.answer_days.clamp(1, 365),
+            zone: match e.zone.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(z) => Some(
+                    crate::core::zone::Zone::named(z)
+                        .map_err(|_| SaaddError::Invalid("time zone"))?
+                        .name()
+                        .to_string(),
+                ),
+            },
         };
         if self
             .store
@@ -135,6 +147,8 @@ impl Saadd {
             record.slug.as_bytes(),
             record.id.0.to_vec(),
         );
+        let day = record.zone().day(self.clock.unix_seconds());
+        self.register_entity(&mut b, &record, day)?;
         self.store.apply(b)?;
         self.store.flush()?;
         Ok(record)
@@ -293,6 +307,7 @@ impl Saadd {
             must_change_password: false,
         };
         let mut b = Batch::new();
+        self.log_staff_key(&mut b, &record, StaffKeyChange::Added)?;
         b.put(Table::Staff, record.id.0, Self::json(&record));
         b.put(
             Table::StaffLogin,
@@ -326,6 +341,7 @@ impl Saadd {
         record.must_change_password = false;
         let mut b = Batch::new();
         self.revoke_everywhere(staff, &mut b, false)?;
+        self.log_staff_key(&mut b, &record, StaffKeyChange::Changed)?;
         b.put(Table::Staff, staff.0, Self::json(&record));
         self.store.apply(b)?;
         self.store.flush()?;
@@ -378,6 +394,7 @@ impl Saadd {
             must_change_password: generated,
         };
         let mut b = Batch::new();
+        self.log_staff_key(&mut b, &record, StaffKeyChange::Added)?;
         b.put(Table::Staff, id.0, Self::json(&record));
         b.put(Table::StaffLogin, record.login.as_bytes(), id.0.to_vec());
         self.store.apply(b)?;
@@ -474,6 +491,7 @@ impl Saadd {
         }
         record.key = hex::encode(key.encode());
         record.must_change_password = false;
+        self.log_staff_key(&mut b, &record, StaffKeyChange::Changed)?;
         b.put(Table::Staff, record.id.0, Self::json(&record));
         self.store.apply(b)?;
         self.store.flush()?;
@@ -516,6 +534,7 @@ impl Saadd {
         record.active = false;
         let mut b = Batch::new();
         self.revoke_everywhere(staff, &mut b, true)?;
+        self.log_staff_key(&mut b, &record, StaffKeyChange::Removed)?;
         b.put(Table::Staff, staff.0, Self::json(&record));
         b.delete(Table::StaffLogin, record.login.as_bytes());
         self.store.apply(b)?;
@@ -543,6 +562,7 @@ impl Saadd {
         record.must_change_password = true;
         let mut b = Batch::new();
         self.revoke_everywhere(staff, &mut b, false)?;
+        self.log_staff_key(&mut b, &record, StaffKeyChange::Changed)?;
         b.put(Table::Staff, staff.0, Self::json(&record));
         self.store.apply(b)?;
         self.store.flush()?;

@@ -263,7 +263,7 @@ impl Saadd {
             device_only: record.device_only,
             messages: record.messages,
             attachments: record.attachments,
-            day: self.today(),
+            day: self.entity_day(record.entity)?,
             reporter_key: record.reporter_key,
             readers,
             shown: record.shown.clone(),
@@ -304,10 +304,12 @@ impl Saadd {
 
     // ------------------------------------------------------------ checks
 
-    fn check_day(&self, day: Option<Day>) -> Result<(), SaaddError> {
-        let today = self.today();
+    /// A client-sealed record's day must be the entity's today, give or
+    /// take one: the client may count days in another zone.
+    fn check_day(&self, entity: Id, day: Option<Day>) -> Result<(), SaaddError> {
+        let today = self.entity_day(entity)?;
         match day {
-            Some(d) if d == today || d.0.checked_add(1) == Some(today.0) => Ok(()),
+            Some(d) if d.0.abs_diff(today.0) <= 1 => Ok(()),
             _ => Err(SaaddError::WrongDay),
         }
     }
@@ -510,7 +512,7 @@ impl Saadd {
         if shape.epoch != 0 || shape.author != Some(Author::Reporter) {
             return Err(malformed("message"));
         }
-        self.check_day(shape.day)?;
+        self.check_day(entity.id, shape.day)?;
         let upload = self.plan_attachments(new.id, 0, &new.attachments)?;
         Ok(NewThreadPlan {
             upload,
@@ -539,10 +541,9 @@ impl Saadd {
         }
         // A coordinator removed while the request was on its way gets no wrap.
         let coordinators = self.coordinators(plan.entity)?;
-        let today = self.today();
+        let today = self.entity_day(plan.entity)?;
         let sk = Key32::from_bytes(self.random());
         let mut b = Batch::new();
-        b.put(Table::Vault, thread.0, sk.expose().to_vec());
         let mut readers = Vec::new();
         for (slot, inner) in &plan.wraps {
             if let Slot::Staff(id) = slot {
@@ -579,7 +580,15 @@ impl Saadd {
             messages: 1,
             attachments: plan.upload.attachments.len() as u32,
             device_only: plan.device_only,
+            audit: None,
+            policy: None,
+            policy_floor: None,
+            audit_seq: 0,
+            receipt_expired: false,
+            deleting: None,
         };
+        let mut record = record;
+        self.audit_new_thread(&mut b, &mut record, today)?;
         b.put(
             Table::Message,
             pair_key(&thread.0, &0u32.to_be_bytes()),
@@ -594,6 +603,7 @@ impl Saadd {
             Vec::new(),
         );
         b.put(Table::ReceiptIndex, plan.receipt_index, thread.0.to_vec());
+        self.store_key(thread, &sk)?;
         self.commit(b, &record)?;
         Ok(thread)
     }
@@ -635,7 +645,7 @@ impl Saadd {
         if shape.epoch != record.epoch || shape.author != Some(author) {
             return Err(malformed("message"));
         }
-        self.check_day(shape.day)?;
+        self.check_day(record.entity, shape.day)?;
         let upload = self.plan_attachments(thread, record.epoch, &msg.attachments)?;
         Ok(PostPlan {
             upload,
@@ -672,7 +682,7 @@ impl Saadd {
         }
         record.messages += 1;
         record.attachments += plan.upload.attachments.len() as u32;
-        record.activity = self.today();
+        record.activity = self.entity_day(record.entity)?;
         if matches!(plan.caller.slot, Slot::Staff(_))
             && matches!(record.status, Status::Received | Status::Acknowledged)
         {
@@ -889,9 +899,9 @@ impl Saadd {
         if !record.status.may_become(to) {
             return Err(SaaddError::BadStatusChange);
         }
-        record.status = to;
-        record.closed = (to == Status::Closed).then(|| self.today());
-        self.commit(Batch::new(), &record)
+        let mut b = Batch::new();
+        self.status_changed(&mut b, &mut record, to)?;
+        self.commit(b, &record)
     }
 }
 

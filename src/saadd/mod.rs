@@ -11,12 +11,13 @@ pub mod api;
 mod error;
 mod kdf;
 mod records;
+pub mod retention;
 mod threads;
 
 pub use admin::{NewEntity, password_is_strong};
 pub use error::SaaddError;
 pub use kdf::KdfLimiter;
-pub use records::{EntityRecord, Role, StaffRecord, ThreadRecord};
+pub use records::{Deleting, EntityRecord, Role, StaffRecord, ThreadRecord};
 pub use threads::{
     AttachmentReader, AttachmentSink, FinishedAttachment, NewThread, ReplyDraft, ShownMessage,
     StaffLogin, Submitted, ThreadView,
@@ -29,6 +30,7 @@ use crate::core::envelope::STAFF_COST;
 use crate::core::receipt::{KdfCost, RECEIPT_COST};
 use crate::platform::{Clock, Entropy};
 use crate::store::Store;
+use crate::store::keys::KeyVault;
 
 /// Size and count limits, each configurable (spec/limits in README).
 #[derive(Clone, Debug)]
@@ -75,6 +77,8 @@ impl Costs {
 /// The SAADD service.
 pub struct Saadd {
     store: Arc<dyn Store>,
+    /// Threads' storage keys, apart from sled (spec/retention.md).
+    vault: Arc<dyn KeyVault>,
     clock: Arc<dyn Clock>,
     entropy: Arc<dyn Entropy>,
     kdf: KdfLimiter,
@@ -92,6 +96,7 @@ pub struct Saadd {
 impl Saadd {
     pub fn new(
         store: Arc<dyn Store>,
+        vault: Arc<dyn KeyVault>,
         clock: Arc<dyn Clock>,
         entropy: Arc<dyn Entropy>,
         limits: Limits,
@@ -100,6 +105,7 @@ impl Saadd {
     ) -> Saadd {
         Saadd {
             store,
+            vault,
             clock,
             entropy,
             kdf: KdfLimiter::new(kdf_concurrency, 64, Duration::from_secs(30)),
@@ -114,8 +120,21 @@ impl Saadd {
         &self.store
     }
 
+    /// Today in UTC: only for what belongs to no entity.
     pub fn today(&self) -> crate::core::Day {
         self.clock.today()
+    }
+
+    pub fn vault(&self) -> &Arc<dyn KeyVault> {
+        &self.vault
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    pub fn entropy(&self) -> &Arc<dyn Entropy> {
+        &self.entropy
     }
 
     fn random<const N: usize>(&self) -> [u8; N] {

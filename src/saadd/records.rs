@@ -26,6 +26,20 @@ pub struct EntityRecord {
     pub first_response_days: u16,
     /// Working days within which an answer is expected.
     pub answer_days: u16,
+    /// IANA time zone whose calendar days the entity's retention counts
+    /// (spec/retention.md, "Days"); absent means America/Mexico_City.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+}
+
+impl EntityRecord {
+    /// The entity's time zone (America/Mexico_City unless configured).
+    pub fn zone(&self) -> crate::core::zone::Zone {
+        self.zone
+            .as_deref()
+            .and_then(|z| crate::core::zone::Zone::named(z).ok())
+            .unwrap_or_else(crate::core::zone::Zone::default_zone)
+    }
 }
 
 /// What a staff member may do.
@@ -124,6 +138,38 @@ pub struct ThreadRecord {
     /// "Device-only threads"). Absent in records written before it existed.
     #[serde(default)]
     pub device_only: bool,
+    /// The thread's random audit handle: its entries in the audit log
+    /// share it, and nothing else holds it (spec/retention.md). Absent only
+    /// on threads made before retention, until the first sweep gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<Id>,
+    /// The retention policy the thread lives under: the entity's policy
+    /// for its kind on its creation day, or a shorter one applied later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<crate::core::retention::Policy>,
+    /// The day a policy change was applied to this thread: no deadline
+    /// falls before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_floor: Option<Day>,
+    /// Audit entries written for this thread so far: orders them inside
+    /// one day's shuffled batch.
+    #[serde(default)]
+    pub audit_seq: u32,
+    /// The receipt stopped working (retention's `receipt` rule): its
+    /// lookup entry is gone.
+    #[serde(default)]
+    pub receipt_expired: bool,
+    /// Set when deletion has begun; the thread is then gone for every
+    /// reader, and the sweeper finishes the deletion after a crash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleting: Option<Deleting>,
+}
+
+/// A deletion in progress: which rule and which deadline it follows.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Deleting {
+    pub rule: crate::core::retention::Rule,
+    pub deadline: Option<Day>,
 }
 
 impl std::fmt::Debug for ThreadRecord {

@@ -20,7 +20,7 @@ use crate::store::{Batch, Store, Table};
 
 /// Most records scanned under one prefix (threads of an entity, chunks of
 /// a thread); far above any limit a thread can reach.
-const SCAN_LIMIT: usize = 1_000_000;
+pub(super) const SCAN_LIMIT: usize = 1_000_000;
 
 /// A thread being submitted: its id and key exist before its text is
 /// stored so that attachments can be sealed as they stream in.
@@ -184,7 +184,7 @@ pub(super) fn chunk_key(thread: Id, att: Id, index: u32) -> Vec<u8> {
     k
 }
 
-fn pair_key(a: &[u8], b: &[u8]) -> Vec<u8> {
+pub(super) fn pair_key(a: &[u8], b: &[u8]) -> Vec<u8> {
     let mut k = a.to_vec();
     k.extend_from_slice(b);
     k
@@ -237,9 +237,15 @@ impl Saadd {
         serde_json::to_vec(value).unwrap_or_default()
     }
 
+    /// A thread's record; a thread whose deletion has begun is gone.
     pub fn thread(&self, id: Id) -> Result<ThreadRecord, SaaddError> {
-        self.load(Table::Thread, &id.0, "thread")?
+        self.thread_even_deleting(id)?
+            .filter(|t| t.deleting.is_none())
             .ok_or(SaaddError::NotFound)
+    }
+
+    pub(super) fn thread_even_deleting(&self, id: Id) -> Result<Option<ThreadRecord>, SaaddError> {
+        self.load(Table::Thread, &id.0, "thread")
     }
 
     pub fn staff(&self, id: Id) -> Result<StaffRecord, SaaddError> {
@@ -248,15 +254,8 @@ impl Saadd {
     }
 
     pub(super) fn storage_key(&self, thread: Id) -> Result<Key32, SaaddError> {
-        let bytes = self
-            .store
-            .get(Table::Vault, &thread.0)?
-            .ok_or(SaaddError::NotFound)?;
-        let arr: [u8; 32] = bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| SaaddError::Corrupt("storage key"))?;
-        Ok(Key32::from_bytes(arr))
+        let key = self.vault.get(&thread.0).ok_or(SaaddError::NotFound)?;
+        Ok(Key32::from_bytes(*key))
     }
 
     fn staff_public(&self, id: Id) -> Result<Option<RecipientKey>, SaaddError> {
@@ -395,7 +394,7 @@ impl Saadd {
             // 2^-110 per pair: a collision means a broken random source.
             return Err(SaaddError::Corrupt("receipt index"));
         }
-        let today = self.today();
+        let today = self.entity_day(entity)?;
         let thread = new.id;
         let sk = Key32::from_bytes(self.random());
         let record = ThreadRecord {
@@ -417,9 +416,16 @@ impl Saadd {
             messages: 1,
             attachments: attachments.len() as u32,
             device_only: false,
+            audit: None,
+            policy: None,
+            policy_floor: None,
+            audit_seq: 0,
+            receipt_expired: false,
+            deleting: None,
         };
+        let mut record = record;
         let mut b = Batch::new();
-        b.put(Table::Vault, thread.0, sk.expose().to_vec());
+        self.audit_new_thread(&mut b, &mut record, today)?;
         self.put_wrap(
             &mut b,
             &sk,
@@ -464,6 +470,10 @@ impl Saadd {
             Vec::new(),
         );
         b.put(Table::ReceiptIndex, index, thread.0.to_vec());
+        // The key and the records land under the write lock, so the
+        // sweeper never sees this key without its thread.
+        let _w = self.writes.lock().await;
+        self.store_key(thread, &sk)?;
         self.commit(b, &record)?;
         Ok(Submitted {
             thread,
@@ -761,7 +771,7 @@ impl Saadd {
             Slot::Reporter => Author::Reporter,
             Slot::Staff(_) => Author::Staff,
         };
-        let today = self.today();
+        let today = self.entity_day(record.entity)?;
         let place = MessagePlace {
             thread,
             seq: record.messages,
@@ -811,9 +821,9 @@ impl Saadd {
         if !record.status.may_become(to) {
             return Err(SaaddError::BadStatusChange);
         }
-        record.status = to;
-        record.closed = (to == Status::Closed).then(|| self.today());
-        self.commit(Batch::new(), &record)
+        let mut b = Batch::new();
+        self.status_changed(&mut b, &mut record, to)?;
+        self.commit(b, &record)
     }
 
     // ------------------------------------------------------------ staff views
@@ -998,30 +1008,17 @@ impl Saadd {
         self.commit(b, &record)
     }
 
-    /// Deletes the thread and everything in it (the reporter withdraws it).
-    /// The storage key goes with it; see spec/storage.md for what old
-    /// storage pages still hold until retention's key vault lands.
+    /// Deletes the thread and everything in it (the reporter withdraws
+    /// it): its storage key is destroyed first (spec/retention.md,
+    /// "Deleting a thread"), and the log records the withdrawal.
     pub async fn withdraw(&self, thread: Id, secret: &RecipientSecret) -> Result<(), SaaddError> {
         let _w = self.writes.lock().await;
         let (record, _) = self.keys(thread, Slot::Reporter, secret)?;
-        let mut b = Batch::new();
-        for table in [
-            Table::Wrap,
-            Table::Link,
-            Table::Message,
-            Table::Attachment,
-            Table::Chunk,
-        ] {
-            for (k, _) in self.store.scan(table, &thread.0, SCAN_LIMIT)? {
-                b.delete(table, k);
-            }
-        }
-        b.delete(Table::ReceiptIndex, record.receipt_index);
-        b.delete(Table::EntityThread, pair_key(&record.entity.0, &thread.0));
-        b.delete(Table::Vault, thread.0);
-        b.delete(Table::Thread, thread.0);
-        self.store.apply(b)?;
-        self.store.flush()?;
+        self.shred_locked(vec![(
+            record,
+            crate::core::retention::Rule::Withdrawn,
+            None,
+        )])?;
         Ok(())
     }
 

@@ -6,8 +6,10 @@
 //! by sled's `apply_batch`. Nothing is durable until [`Store::flush`]
 //! returns: services call it before acknowledging anything.
 
+pub mod keys;
 mod memory;
 mod sled_store;
+pub mod vault;
 
 pub use memory::MemoryStore;
 pub use sled_store::SledStore;
@@ -44,7 +46,8 @@ pub enum Table {
     Chunk = 12,
     /// Receipt lookup index (32) → thread id.
     ReceiptIndex = 13,
-    /// Thread id → storage key (32). The key vault (spec/storage.md).
+    /// Thread id → storage key (32): where keys lived before the file
+    /// vault; moved out and deleted at start-up (spec/retention.md).
     Vault = 14,
     /// Token key id (32) → issuer key record (JSON, spec/tokens.md).
     IssuerKey = 15,
@@ -57,6 +60,17 @@ pub enum Table {
     RetiredKey = 18,
     /// Scope name → policy (JSON).
     ScopePolicy = 19,
+    /// Random key (16) → rank (u32) || audit entry: entries waiting for
+    /// their day to end (spec/tlog.md, "Daily batches").
+    AuditPending = 20,
+    /// Leaf index (u64) → audit entry bytes (spec/tlog.md).
+    AuditEntry = 21,
+    /// Level (u8) || index (u64) → hash of a complete subtree (32).
+    AuditNode = 22,
+    /// Entity id (16) || kind → retention policy (JSON, spec/retention.md).
+    RetentionPolicy = 23,
+    /// BLAKE3 of an auditor's access token (32) → access record (JSON).
+    AuditAccess = 24,
 }
 
 /// A storage failure. Carries no key or value.

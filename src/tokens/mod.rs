@@ -161,6 +161,10 @@ pub struct DirectoryKey {
 }
 
 /// What a maintenance pass did, in counts only.
+/// Adds the audit entry of an issuer key made (`true`) or retired
+/// (`false`) to the batch that makes or retires it.
+pub type KeyLog = dyn Fn(&mut Batch, Scope, [u8; 32], bool) + Sync;
+
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Maintained {
     pub created: usize,
@@ -277,7 +281,13 @@ impl Tokens {
     /// epoch, retires keys past their redemption window (their secret is
     /// deleted and their spent set pruned) and reloads the active keys.
     /// Idempotent; safe to run at any time.
-    pub async fn maintain(&self, scopes: &[(Scope, String)]) -> Result<Maintained, StoreError> {
+    /// `log` adds the audit entry of each key made (`true`) or retired
+    /// (`false`) to the batch that makes or retires it (spec/tlog.md).
+    pub async fn maintain(
+        &self,
+        scopes: &[(Scope, String)],
+        log: &KeyLog,
+    ) -> Result<Maintained, StoreError> {
         let _w = self.writes.lock().await;
         let today = self.today();
         let epoch = self.epochs.of(today);
@@ -302,6 +312,7 @@ impl Tokens {
                 })
                 .unwrap_or_default(),
             );
+            log(&mut b, k.scope, k.id, false);
             self.store.apply(b)?;
             done.retired += 1;
         }
@@ -351,6 +362,7 @@ impl Tokens {
                 };
                 let mut b = Batch::new();
                 b.put(Table::IssuerKey, id, record);
+                log(&mut b, scope, id, true);
                 self.store.apply(b)?;
                 self.store.flush()?;
                 self.reload()?;

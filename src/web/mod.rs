@@ -8,6 +8,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod api;
+mod audit;
 mod download;
 mod error;
 mod form;
@@ -45,6 +46,8 @@ use crate::tokens::Tokens;
 pub struct AppState {
     pub saadd: Arc<Saadd>,
     pub tokens: Arc<Tokens>,
+    /// The audit log (spec/tlog.md).
+    pub audit: Arc<crate::audit::AuditLog>,
     /// New threads per hour on an `open` entity, everyone together.
     pub new_threads_per_hour: u32,
     pub open_limiter: Arc<tokens::OpenLimiter>,
@@ -66,6 +69,7 @@ impl AppState {
         Ok(AppState {
             saadd: services.saadd.clone(),
             tokens: services.tokens.clone(),
+            audit: services.audit.clone(),
             new_threads_per_hour: 60,
             open_limiter: Arc::new(tokens::OpenLimiter::default()),
             sessions: Arc::new(Sessions::new(SessionLimits::default())),
@@ -308,6 +312,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/threads/{id}/grant", post(api::grant))
         .route("/api/v1/threads/{id}/status", post(api::status))
         .route("/api/v1/staff/threads", get(api::staff_threads))
+        .route("/api/v1/audit/checkpoint", get(audit::checkpoint))
+        .route("/api/v1/audit/entries", get(audit::entries))
+        .route("/api/v1/audit/proof/inclusion", get(audit::inclusion))
+        .route("/api/v1/audit/proof/consistency", get(audit::consistency))
         .route("/favicon.ico", get(favicon))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -79,6 +79,9 @@ pub const API_ERROR_CODES: &[&str] = &[
     "new_threads_busy",
     "cross_site",
     "timeout",
+    // spec/tlog.md
+    "audit_access",
+    "audit_range",
 ];
 
 /// A JSON error: a stable code and a sentence in the reader's language.

@@ -54,6 +54,43 @@ pub fn capture_logs() -> LogBuffer {
     .clone()
 }
 
+/// A clock tests set: seconds since 1970, moved by hand.
+#[derive(Default)]
+pub struct TestClock(pub std::sync::atomic::AtomicU64);
+
+impl TestClock {
+    /// Noon in Mexico City (18:00 UTC) of the day `iso` (YYYY-MM-DD).
+    pub fn at(iso: &str) -> Arc<TestClock> {
+        let c = Arc::new(TestClock::default());
+        c.set_day(iso);
+        c
+    }
+    pub fn set_day(&self, iso: &str) {
+        let d: jiff::civil::Date = iso.parse().unwrap();
+        let days = d.since(jiff::civil::date(1970, 1, 1)).unwrap().get_days() as u64;
+        self.set(days * 86_400 + 18 * 3600);
+    }
+    pub fn set(&self, unix: u64) {
+        self.0.store(unix, std::sync::atomic::Ordering::SeqCst);
+    }
+    pub fn unix(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+    /// Moves the clock on by whole days.
+    pub fn advance_days(&self, n: u64) {
+        self.set(self.unix() + n * 86_400);
+    }
+}
+
+impl buzon::platform::Clock for TestClock {
+    fn today(&self) -> buzon::core::Day {
+        buzon::core::Day::from_unix_seconds(self.unix())
+    }
+    fn unix_seconds(&self) -> u64 {
+        self.unix()
+    }
+}
+
 pub struct TestServer {
     pub base: String,
     pub addr: SocketAddr,
@@ -71,10 +108,22 @@ impl TestServer {
     }
 
     pub async fn start_in(dir: tempfile::TempDir) -> TestServer {
+        TestServer::start_with_clock(dir, Arc::new(SystemClock)).await
+    }
+
+    /// A server whose days come from `clock` (retention tests move it).
+    pub async fn start_with_clock(
+        dir: tempfile::TempDir,
+        clock: Arc<dyn buzon::platform::Clock>,
+    ) -> TestServer {
         let store = SledStore::open(&dir.path().join("db")).unwrap();
         let services = buzon::services::Services::new(
             Arc::new(store),
-            Arc::new(SystemClock),
+            Arc::new(
+                buzon::store::vault::Vault::open(&dir.path().join("vault"), Arc::new(OsEntropy))
+                    .unwrap(),
+            ),
+            clock,
             Arc::new(OsEntropy),
             Limits::default(),
             Costs::V1,
@@ -146,6 +195,7 @@ pub async fn fixture(saadd: &Saadd) -> Fixture {
             complaints_office: "Órgano Interno de Control".into(),
             first_response_days: 3,
             answer_days: 10,
+            zone: None,
         })
         .await
         .unwrap();
