@@ -44,6 +44,10 @@
 //! [`check`] replays the whole log. Message activity is not logged, so the
 //! auditor checks the deadlines it can compute (cap, and closed while a thread
 //! is closed) and only bounds the inactivity deadlines the server states.
+//! Entries are appended once a day has ended, as one shuffled batch per day,
+//! so the order of one day's entries says nothing about time: where that
+//! order would matter, the check accepts any order that makes the log
+//! honest.
 #![deny(missing_docs)]
 
 use std::collections::HashMap;
@@ -816,8 +820,7 @@ pub enum Violation {
         previous: Day,
     },
     /// Entry `index` is dated after the auditor's `today + 1` (the entity's
-    /// today; the server's UTC today for `restored`, whose `entity` is
-    /// `None`).
+    /// today; the UTC today for `restored`, whose `entity` is `None`).
     Future {
         /// The entry.
         index: usize,
@@ -935,12 +938,15 @@ pub enum Violation {
         error: PolicyError,
     },
     /// A `policy` event applied to existing threads that is longer in some
-    /// field than the policy it replaces (at `replaced`). The auditor does
-    /// not apply it to existing threads.
+    /// field than the policy it replaces. Since a day's entries are
+    /// unordered, that is any policy in force when its day began or any
+    /// other of the same day, and it is longer than each of them. The
+    /// auditor does not apply it to existing threads.
     LongerPolicy {
         /// The `policy` entry.
         index: usize,
-        /// The `policy` entry it replaces.
+        /// The policy it replaces (the first candidate: one in force when
+        /// the day began, if any).
         replaced: usize,
         /// The entity.
         entity: EntityId,
@@ -1112,12 +1118,75 @@ impl Report {
     }
 }
 
+/// A `policy` entry, as the auditor reads it.
 struct PolicyRecord {
     index: usize,
     day: Day,
     policy: Policy,
-    /// An `existing: true` change the auditor applies to existing threads.
+    existing: bool,
+    /// An `existing: true` change the auditor applies to existing threads
+    /// (not one flagged longer).
     applies: bool,
+    /// For a change flagged longer: the entry it was compared with.
+    longer_than: Option<usize>,
+}
+
+/// The policy entries of one entity and kind, in log order.
+#[derive(Default)]
+struct PolicyHistory(Vec<PolicyRecord>);
+
+impl PolicyHistory {
+    /// The policies of the last day before `day` that had any: one of them
+    /// was in force when `day` began (which one, the order of that day's
+    /// entries does not say).
+    fn before(&self, day: Day) -> Vec<&PolicyRecord> {
+        let last = self.0.iter().map(|p| p.day).filter(|d| *d < day).max();
+        self.0.iter().filter(|p| Some(p.day) == last).collect()
+    }
+
+    fn on(&self, day: Day) -> impl Iterator<Item = &PolicyRecord> {
+        self.0.iter().filter(move |p| p.day == day)
+    }
+
+    /// The changes of `day` the auditor applies to existing threads.
+    fn changes_on(&self, day: Day) -> Vec<(Policy, Day)> {
+        self.on(day)
+            .filter(|p| p.applies)
+            .map(|p| (p.policy, p.day))
+            .collect()
+    }
+
+    /// Decides which `existing: true` changes are longer than the policy
+    /// they replace. The order of one day's entries says nothing about time,
+    /// so the replaced policy may be any that was in force when the day
+    /// began or any other policy of the same day: a change is longer only if
+    /// it is longer than all of them.
+    fn judge_changes(&mut self) {
+        let verdicts: Vec<(bool, Option<usize>)> = self
+            .0
+            .iter()
+            .map(|p| {
+                if !p.existing {
+                    return (false, None);
+                }
+                let replaced: Vec<&PolicyRecord> = self
+                    .before(p.day)
+                    .into_iter()
+                    .chain(self.on(p.day).filter(|q| q.index != p.index))
+                    .collect();
+                let longer = !replaced.is_empty()
+                    && replaced.iter().all(|q| !p.policy.no_longer_than(&q.policy));
+                (
+                    !longer,
+                    replaced.first().filter(|_| longer).map(|q| q.index),
+                )
+            })
+            .collect();
+        for (p, (applies, longer_than)) in self.0.iter_mut().zip(verdicts) {
+            p.applies = applies;
+            p.longer_than = longer_than;
+        }
+    }
 }
 
 struct EntityState {
@@ -1128,12 +1197,19 @@ struct EntityState {
     entity_seen: bool,
     missing_reported: bool,
     last_day: Option<Day>,
-    questions: Vec<PolicyRecord>,
-    claims: Vec<PolicyRecord>,
+    questions: PolicyHistory,
+    claims: PolicyHistory,
 }
 
 impl EntityState {
-    fn policies(&mut self, kind: Kind) -> &mut Vec<PolicyRecord> {
+    fn policies(&self, kind: Kind) -> &PolicyHistory {
+        match kind {
+            Kind::Question => &self.questions,
+            Kind::Claim => &self.claims,
+        }
+    }
+
+    fn policies_mut(&mut self, kind: Kind) -> &mut PolicyHistory {
         match kind {
             Kind::Question => &mut self.questions,
             Kind::Claim => &mut self.claims,
@@ -1141,14 +1217,75 @@ impl EntityState {
     }
 }
 
+/// Applies a change as the server would, except to a clock whose deletion
+/// was already late on the change day: a change cannot excuse that.
+fn change_reaches(clock: &mut ThreadClock, policy: Policy, day: Day) -> bool {
+    on_time(day, clock.checkable_deadline().1) && clock.apply_change(policy, day)
+}
+
+/// Every clock reachable from `start` by one day's changes applied in any
+/// order (the log does not say in which order they happened). Finite: every
+/// reached clock has one of the changes' policies and their day as floor.
+fn reachable(start: &[ThreadClock], changes: &[(Policy, Day)]) -> Vec<ThreadClock> {
+    let mut out: Vec<ThreadClock> = Vec::new();
+    for c in start {
+        if !out.contains(c) {
+            out.push(*c);
+        }
+    }
+    let mut i = 0;
+    while let Some(c) = out.get(i).copied() {
+        for &(policy, day) in changes {
+            let mut next = c;
+            if change_reaches(&mut next, policy, day) && !out.contains(&next) {
+                out.push(next);
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// A clock no change of the day would move any more: a state the thread
+/// can be in once the day is over.
+fn settled(clock: &ThreadClock, changes: &[(Policy, Day)]) -> bool {
+    changes.iter().all(|&(policy, day)| {
+        let mut next = *clock;
+        !change_reaches(&mut next, policy, day) || next == *clock
+    })
+}
+
 struct ThreadState {
     entity: EntityId,
     thread: Handle,
     kind: Kind,
     created_at: usize,
+    created: Day,
+    /// The clocks the thread may have now; more than one only when the
+    /// order of a day's policy changes matters and the log cannot tell it.
     /// `activity` is unknown to the auditor and left at `created`.
-    clock: ThreadClock,
+    clocks: Vec<ThreadClock>,
+    /// Every clock it may have had during the day of its last policy change
+    /// (before, between and after that day's changes), for entries of that
+    /// day.
+    day_clocks: Option<(Day, Vec<ThreadClock>)>,
     deleted_at: Option<usize>,
+}
+
+impl ThreadState {
+    fn clocks_on(&self, day: Day) -> &[ThreadClock] {
+        match &self.day_clocks {
+            Some((d, clocks)) if *d == day => clocks,
+            _ => &self.clocks,
+        }
+    }
+
+    fn close(&mut self, closed: Option<Day>) {
+        let day_clocks = self.day_clocks.iter_mut().flat_map(|(_, c)| c.iter_mut());
+        for clock in self.clocks.iter_mut().chain(day_clocks) {
+            clock.closed = closed;
+        }
+    }
 }
 
 struct Audit {
@@ -1165,21 +1302,100 @@ struct Audit {
 ///
 /// Each entity's today is its zone's day at `now_unix`, the zone being the
 /// one in its latest `entity` event (America/Mexico_City, and a
-/// [`Violation::MissingEntity`], if it has none). Within a day, entries are
-/// taken in log order: a `created` entry may carry the policy of any
-/// `policy` event logged before it on the same day, or the last one from an
-/// earlier day.
+/// [`Violation::MissingEntity`], if it has none).
+///
+/// The server appends each day's entries as one shuffled batch (entity,
+/// then policy and key entries, then each thread's entries in order), so the
+/// order of one day's entries says nothing about time: a `created` entry may
+/// carry the policy in force when its day began or any policy of that day;
+/// a change for existing threads may replace either; and a day's changes
+/// reach each thread in whichever order lets the log be honest.
 ///
 /// Each thread's deadline is [`ThreadClock::checkable_deadline`], with
 /// `existing: true` policy changes applied by [`ThreadClock::apply_change`]
-/// as they appear in the log — except to a thread whose deletion was already
-/// late on the change day, since a change cannot excuse that.
+/// — except to a thread whose deletion was already late on the change day,
+/// since a change cannot excuse that.
 pub fn check(entries: &[Entry], now_unix: u64) -> Report {
     let mut audit = Audit::new(entries, now_unix);
     for (index, entry) in entries.iter().enumerate() {
         audit.entry(index, entry);
     }
     audit.finish()
+}
+
+/// The violations a deletion makes against one clock, and whether it was
+/// late.
+fn judge_deletion(
+    clock: &ThreadClock,
+    at: (usize, Day),
+    thread: (EntityId, Handle, usize),
+    rule: Rule,
+    stated: Option<Day>,
+) -> (Vec<Violation>, bool) {
+    let (index, day) = at;
+    let (entity, handle, created) = thread;
+    let mut found = Vec::new();
+    let (checked_rule, checkable) = clock.checkable_deadline();
+    let expected = match rule {
+        Rule::Cap => Some(ExpectedDeadline::Exactly(clock.cap_deadline())),
+        Rule::Closed => match clock.closed_deadline() {
+            Some(due) => Some(ExpectedDeadline::Exactly(due)),
+            None => {
+                found.push(Violation::ClosedRuleOnOpen {
+                    index,
+                    entity,
+                    thread: handle,
+                });
+                None
+            }
+        },
+        // The clock's activity is the creation day: the earliest the last
+        // message can have been.
+        Rule::Inactive => Some(ExpectedDeadline::Between {
+            earliest: clock.inactive_deadline(),
+            latest: checkable,
+        }),
+        Rule::Withdrawn => Some(ExpectedDeadline::Null),
+    };
+    if let Some(expected) = expected {
+        let agrees = match (expected, stated) {
+            (ExpectedDeadline::Exactly(due), Some(s)) => s == due,
+            (ExpectedDeadline::Between { earliest, latest }, Some(s)) => {
+                earliest <= s && s <= latest
+            }
+            (ExpectedDeadline::Null, None) => true,
+            _ => false,
+        };
+        if !agrees {
+            found.push(Violation::DeadlineMismatch {
+                index,
+                entity,
+                thread: handle,
+                rule,
+                stated,
+                expected,
+            });
+        }
+    }
+    // Late against the checkable deadline, or against the inactivity
+    // deadline the server itself states.
+    let (late_rule, due) = match (rule, stated) {
+        (Rule::Inactive, Some(s)) if s < checkable => (Rule::Inactive, s),
+        _ => (checked_rule, checkable),
+    };
+    let late = !on_time(day, due);
+    if late {
+        found.push(Violation::DeletedLate {
+            index,
+            created,
+            entity,
+            thread: handle,
+            rule: late_rule,
+            deadline: due,
+            deleted: day,
+        });
+    }
+    (found, late)
 }
 
 impl Audit {
@@ -1195,18 +1411,36 @@ impl Audit {
             threads: Vec::new(),
             thread_index: HashMap::new(),
         };
-        // Zones first: an entry's "future" is judged in its entity's zone
-        // even if the entity event comes later.
+        // Zones and policies first: an entry's "future" is judged in its
+        // entity's zone even if the entity event comes later, and a day's
+        // entries are read as a set.
         for (index, entry) in entries.iter().enumerate() {
             let Some(entity) = entry.event.entity() else {
                 continue;
             };
             let slot = audit.entity_slot(entity);
-            if let (Event::Entity { zone, .. }, Some(state)) =
-                (&entry.event, audit.entities.get_mut(slot))
-            {
-                state.zone = Some(zone.clone());
-                state.first_entity_event.get_or_insert(index);
+            let Some(state) = audit.entities.get_mut(slot) else {
+                continue;
+            };
+            match &entry.event {
+                Event::Entity { zone, .. } => {
+                    state.zone = Some(zone.clone());
+                    state.first_entity_event.get_or_insert(index);
+                }
+                Event::Policy {
+                    kind,
+                    policy,
+                    existing,
+                    ..
+                } => state.policies_mut(*kind).0.push(PolicyRecord {
+                    index,
+                    day: entry.day,
+                    policy: *policy,
+                    existing: *existing,
+                    applies: false,
+                    longer_than: None,
+                }),
+                _ => {}
             }
         }
         for state in &mut audit.entities {
@@ -1215,6 +1449,8 @@ impl Audit {
                 None => Zone::default_zone(),
             };
             state.today = zone.day(now_unix);
+            state.questions.judge_changes();
+            state.claims.judge_changes();
         }
         audit.report.entities = audit.entities.len();
         audit
@@ -1233,11 +1469,16 @@ impl Audit {
             entity_seen: false,
             missing_reported: false,
             last_day: None,
-            questions: Vec::new(),
-            claims: Vec::new(),
+            questions: PolicyHistory::default(),
+            claims: PolicyHistory::default(),
         });
         self.entity_index.insert(entity, slot);
         slot
+    }
+
+    fn policies(&self, entity: EntityId, kind: Kind) -> Option<&PolicyHistory> {
+        let slot = self.entity_index.get(&entity)?;
+        Some(self.entities.get(*slot)?.policies(kind))
     }
 
     fn violation(&mut self, v: Violation) {
@@ -1265,12 +1506,7 @@ impl Audit {
         );
         match &entry.event {
             Event::Entity { .. } | Event::Restored { .. } => {}
-            Event::Policy {
-                kind,
-                policy,
-                existing,
-                ..
-            } => self.policy(index, day, entity, *kind, *policy, *existing),
+            Event::Policy { kind, policy, .. } => self.policy(index, day, entity, *kind, *policy),
             Event::Created {
                 thread,
                 kind,
@@ -1278,7 +1514,7 @@ impl Audit {
                 ..
             } => self.created(index, day, entity, *thread, *kind, *policy),
             Event::Closed { thread, .. } => self.closed(index, day, entity, *thread),
-            Event::Reopened { thread, .. } => self.reopened(index, entity, *thread),
+            Event::Reopened { thread, .. } => self.reopened(index, day, entity, *thread),
             Event::Deleted {
                 thread,
                 rule,
@@ -1356,15 +1592,7 @@ impl Audit {
         self.report.violations.extend(found);
     }
 
-    fn policy(
-        &mut self,
-        index: usize,
-        day: Day,
-        entity: EntityId,
-        kind: Kind,
-        policy: Policy,
-        existing: bool,
-    ) {
+    fn policy(&mut self, index: usize, day: Day, entity: EntityId, kind: Kind, policy: Policy) {
         self.report.policy_events += 1;
         if let Err(error) = policy.validate() {
             self.violation(Violation::InvalidPolicy {
@@ -1374,29 +1602,24 @@ impl Audit {
                 error,
             });
         }
-        let slot = self.entity_slot(entity);
-        let Some(state) = self.entities.get_mut(slot) else {
+        let Some(history) = self.policies(entity, kind) else {
             return;
         };
-        let history = state.policies(kind);
-        let mut applies = existing;
-        let mut longer = None;
+        let Some(record) = history.0.iter().find(|p| p.index == index) else {
+            return;
+        };
+        let (existing, applies, longer_than) =
+            (record.existing, record.applies, record.longer_than);
+        // The day's changes logged so far, this one included.
+        let changes: Vec<(Policy, Day)> = history
+            .on(day)
+            .filter(|p| p.applies && p.index <= index)
+            .map(|p| (p.policy, p.day))
+            .collect();
         if existing {
             self.report.policy_changes_existing += 1;
-            if let Some(previous) = history.last()
-                && !policy.no_longer_than(&previous.policy)
-            {
-                applies = false;
-                longer = Some(previous.index);
-            }
         }
-        history.push(PolicyRecord {
-            index,
-            day,
-            policy,
-            applies,
-        });
-        if let Some(replaced) = longer {
+        if let Some(replaced) = longer_than {
             self.violation(Violation::LongerPolicy {
                 index,
                 replaced,
@@ -1404,16 +1627,25 @@ impl Audit {
                 kind,
             });
         }
-        if applies {
-            for t in &mut self.threads {
-                if t.entity != entity || t.kind != kind || t.deleted_at.is_some() {
-                    continue;
-                }
-                let (_, due) = t.clock.checkable_deadline();
-                if on_time(day, due) {
-                    t.clock.apply_change(policy, day);
-                }
+        if !applies {
+            return;
+        }
+        for t in &mut self.threads {
+            // Threads created this day already had the whole day's changes
+            // considered when they were created.
+            if t.entity != entity || t.kind != kind || t.deleted_at.is_some() || t.created >= day {
+                continue;
             }
+            let all = reachable(t.clocks_on(day), &changes);
+            let after: Vec<ThreadClock> = all
+                .iter()
+                .filter(|c| settled(c, &changes))
+                .copied()
+                .collect();
+            if !after.is_empty() {
+                t.clocks = after;
+            }
+            t.day_clocks = Some((day, all));
         }
     }
 
@@ -1441,48 +1673,54 @@ impl Audit {
             });
             return;
         }
-        let slot = self.entity_slot(entity);
-        let mut clock = ThreadClock::new(policy, day);
         let mut found = None;
-        if let Some(state) = self.entities.get_mut(slot) {
-            let history = state.policies(kind);
-            // In force: the last policy from an earlier day, then any logged
-            // earlier on this day.
-            let before = history.iter().rfind(|p| p.day < day);
-            let candidates: Vec<&PolicyRecord> = before
-                .into_iter()
-                .chain(history.iter().filter(|p| p.day == day))
-                .collect();
-            match candidates.iter().rposition(|p| p.policy == policy) {
-                Some(k) => {
-                    // Same-day changes to existing threads logged after the
-                    // carried policy reach this thread too.
-                    for p in candidates.iter().skip(k + 1).filter(|p| p.applies) {
-                        clock.apply_change(p.policy, p.day);
-                    }
-                }
-                None => {
-                    found = Some(match candidates.last() {
-                        Some(p) => Violation::PolicyMismatch {
-                            index,
-                            in_force: p.index,
-                            entity,
-                            thread,
-                            kind,
-                        },
-                        None => Violation::NoPolicy {
-                            index,
-                            entity,
-                            thread,
-                            kind,
-                        },
-                    });
-                }
+        let mut changes = Vec::new();
+        let mut before_the_day = false;
+        if let Some(history) = self.policies(entity, kind) {
+            // In force: the policy in force when the day began, or any of
+            // this day's.
+            let before = history.before(day);
+            let mut latest = before.last().copied();
+            let mut carried_today = false;
+            for p in history.on(day) {
+                latest = Some(p);
+                carried_today |= p.policy == policy;
             }
+            before_the_day = !carried_today && before.iter().any(|p| p.policy == policy);
+            if !carried_today && !before_the_day {
+                found = Some(match latest {
+                    Some(p) => Violation::PolicyMismatch {
+                        index,
+                        in_force: p.index,
+                        entity,
+                        thread,
+                        kind,
+                    },
+                    None => Violation::NoPolicy {
+                        index,
+                        entity,
+                        thread,
+                        kind,
+                    },
+                });
+            }
+            changes = history.changes_on(day);
         }
         if let Some(v) = found {
             self.violation(v);
         }
+        // The day's changes for existing threads may have come after the
+        // creation; one that carries the policy of an earlier day was
+        // created before all of them.
+        let all = reachable(&[ThreadClock::new(policy, day)], &changes);
+        let clocks = if before_the_day {
+            all.iter()
+                .filter(|c| settled(c, &changes))
+                .copied()
+                .collect()
+        } else {
+            all.clone()
+        };
         self.thread_index
             .insert((entity, thread), self.threads.len());
         self.threads.push(ThreadState {
@@ -1490,7 +1728,9 @@ impl Audit {
             thread,
             kind,
             created_at: index,
-            clock,
+            created: day,
+            clocks,
+            day_clocks: Some((day, all)),
             deleted_at: None,
         });
     }
@@ -1527,23 +1767,24 @@ impl Audit {
         let Some(t) = self.live_thread(index, entity, thread) else {
             return;
         };
-        match t.clock.closed {
+        // Closing is the same in every clock the thread may have.
+        match t.clocks_on(day).first().and_then(|c| c.closed) {
             Some(closed_on) => self.violation(Violation::ClosedTwice {
                 index,
                 entity,
                 thread,
                 closed_on,
             }),
-            None => t.clock.closed = Some(day),
+            None => t.close(Some(day)),
         }
     }
 
-    fn reopened(&mut self, index: usize, entity: EntityId, thread: Handle) {
+    fn reopened(&mut self, index: usize, day: Day, entity: EntityId, thread: Handle) {
         let Some(t) = self.live_thread(index, entity, thread) else {
             return;
         };
-        match t.clock.closed {
-            Some(_) => t.clock.closed = None,
+        match t.clocks_on(day).first().and_then(|c| c.closed) {
+            Some(_) => t.close(None),
             None => self.violation(Violation::ReopenedOpen {
                 index,
                 entity,
@@ -1565,74 +1806,21 @@ impl Audit {
             return;
         };
         t.deleted_at = Some(index);
-        let clock = t.clock;
         let created = t.created_at;
-        let mut found = Vec::new();
+        // The clock that explains the deletion best.
+        let verdict = t
+            .clocks_on(day)
+            .iter()
+            .map(|c| judge_deletion(c, (index, day), (entity, thread, created), rule, stated))
+            .min_by_key(|(found, _)| found.len());
         self.report.deleted_by_rule.count(rule);
-
-        // What the stated deadline must be, for the stated rule.
-        let (checked_rule, checkable) = clock.checkable_deadline();
-        let expected = match rule {
-            Rule::Cap => Some(ExpectedDeadline::Exactly(clock.cap_deadline())),
-            Rule::Closed => match clock.closed_deadline() {
-                Some(due) => Some(ExpectedDeadline::Exactly(due)),
-                None => {
-                    found.push(Violation::ClosedRuleOnOpen {
-                        index,
-                        entity,
-                        thread,
-                    });
-                    None
-                }
-            },
-            // The clock's activity is the creation day: the earliest the
-            // last message can have been.
-            Rule::Inactive => Some(ExpectedDeadline::Between {
-                earliest: clock.inactive_deadline(),
-                latest: checkable,
-            }),
-            Rule::Withdrawn => Some(ExpectedDeadline::Null),
+        let Some((found, late)) = verdict else {
+            return;
         };
-        if let Some(expected) = expected {
-            let agrees = match (expected, stated) {
-                (ExpectedDeadline::Exactly(due), Some(s)) => s == due,
-                (ExpectedDeadline::Between { earliest, latest }, Some(s)) => {
-                    earliest <= s && s <= latest
-                }
-                (ExpectedDeadline::Null, None) => true,
-                _ => false,
-            };
-            if !agrees {
-                found.push(Violation::DeadlineMismatch {
-                    index,
-                    entity,
-                    thread,
-                    rule,
-                    stated,
-                    expected,
-                });
-            }
-        }
-
-        // Late against the checkable deadline, or against the inactivity
-        // deadline the server itself states.
-        let (late_rule, due) = match (rule, stated) {
-            (Rule::Inactive, Some(s)) if s < checkable => (Rule::Inactive, s),
-            _ => (checked_rule, checkable),
-        };
-        if on_time(day, due) {
-            self.report.deleted_on_time += 1;
-        } else {
+        if late {
             self.report.deleted_late += 1;
-            found.push(Violation::DeletedLate {
-                index,
-                created,
-                entity,
-                thread,
-                rule: late_rule,
-                deadline: due,
-                deleted: day,
-            });
+        } else {
+            self.report.deleted_on_time += 1;
         }
         self.report.violations.extend(found);
     }
@@ -1659,7 +1847,15 @@ impl Audit {
             let Some(summary) = summaries.get_mut(slot) else {
                 continue;
             };
-            let (rule, deadline) = t.clock.checkable_deadline();
+            // Of the clocks the thread may have, the most lenient.
+            let Some((rule, deadline)) = t
+                .clocks
+                .iter()
+                .map(ThreadClock::checkable_deadline)
+                .max_by_key(|(_, d)| *d)
+            else {
+                continue;
+            };
             summary.threads_open += 1;
             summary.next_deadline =
                 Some(summary.next_deadline.map_or(deadline, |d| d.min(deadline)));
@@ -2588,14 +2784,20 @@ mod tests {
             log.check(102).violations[..],
             [Violation::NoPolicy { .. }]
         ));
-        // Nor does a policy logged after the thread, even the same day.
+        // Nor does one from a later day.
+        let mut log = entity_only();
+        log.created(101, 1)
+            .policy(102, Kind::Question, small(), false);
+        assert!(matches!(
+            log.check(103).violations[..],
+            [Violation::NoPolicy { .. }]
+        ));
+        // One logged after the thread on the same day does: the order of a
+        // day's entries says nothing about time.
         let mut log = entity_only();
         log.created(101, 1)
             .policy(101, Kind::Question, small(), false);
-        assert!(matches!(
-            log.check(102).violations[..],
-            [Violation::NoPolicy { .. }]
-        ));
+        assert!(log.check(102).is_clean());
     }
 
     #[test]
@@ -3090,24 +3292,35 @@ mod tests {
     #[test]
     fn a_change_cannot_excuse_a_deletion_already_late() {
         // Thread 1's cap deadline is 130; a change on 135 would floor it to
-        // 135. The deletion is late against 130 whatever comes after.
+        // 135, and a deletion that day stating 135 would look on time. It is
+        // late against 130 whatever comes after.
         let shorter = Policy { cap: 29, ..small() };
         let mut log = Log::new();
         log.created(100, 1)
             .policy(135, Kind::Question, shorter, true)
-            .deleted(135, 1, Rule::Cap, Some(130));
+            .deleted(135, 1, Rule::Cap, Some(135));
         let r = log.check(136);
         assert_eq!(
             r.violations,
-            vec![Violation::DeletedLate {
-                index: 5,
-                created: 3,
-                entity: E,
-                thread: h(1),
-                rule: Rule::Cap,
-                deadline: Day(130),
-                deleted: Day(135),
-            }]
+            vec![
+                Violation::DeadlineMismatch {
+                    index: 5,
+                    entity: E,
+                    thread: h(1),
+                    rule: Rule::Cap,
+                    stated: Some(Day(135)),
+                    expected: ExpectedDeadline::Exactly(Day(130)),
+                },
+                Violation::DeletedLate {
+                    index: 5,
+                    created: 3,
+                    entity: E,
+                    thread: h(1),
+                    rule: Rule::Cap,
+                    deadline: Day(130),
+                    deleted: Day(135),
+                }
+            ]
         );
         // On the day after the deadline, the change applies (and the
         // deletion is on time either way).
@@ -3116,6 +3329,126 @@ mod tests {
             .policy(131, Kind::Question, shorter, true)
             .deleted(131, 1, Rule::Cap, Some(131));
         assert!(log.check(132).is_clean());
+    }
+
+    #[test]
+    fn a_deletion_on_a_change_day_may_have_come_before_the_change() {
+        // Cap deadline 130; the sweeper deletes on 131 (on time), stating
+        // 130. The same day a change for existing threads floors deadlines
+        // to 131. The day's batch logs the change first; the deletion may
+        // still have come first.
+        let shorter = Policy { cap: 29, ..small() };
+        let mut log = Log::new();
+        log.created(100, 1)
+            .policy(131, Kind::Question, shorter, true)
+            .deleted(131, 1, Rule::Cap, Some(130));
+        assert!(log.check(132).is_clean());
+        // It may also have come after, under the new clock.
+        let mut log = Log::new();
+        log.created(100, 1)
+            .policy(131, Kind::Question, shorter, true)
+            .deleted(131, 1, Rule::Cap, Some(131));
+        assert!(log.check(132).is_clean());
+        // On a later day only the new clock holds.
+        let mut log = Log::new();
+        log.created(100, 1)
+            .policy(129, Kind::Question, shorter, true)
+            .deleted(130, 1, Rule::Cap, Some(130));
+        assert_eq!(
+            log.check(131).violations,
+            vec![Violation::DeadlineMismatch {
+                index: 5,
+                entity: E,
+                thread: h(1),
+                rule: Rule::Cap,
+                stated: Some(Day(130)),
+                expected: ExpectedDeadline::Exactly(Day(129)),
+            }]
+        );
+    }
+
+    #[test]
+    fn a_day_of_several_policies_is_read_in_any_order() {
+        // On day 110: Pa for existing threads (cap 20), then Px for new
+        // threads only (cap 40). The batch may log them either way round.
+        let pa = Policy { cap: 20, ..small() };
+        let px = Policy { cap: 40, ..small() };
+        for order in [[(pa, true), (px, false)], [(px, false), (pa, true)]] {
+            let day_of = |log: &mut Log| {
+                for (p, existing) in order {
+                    log.policy(110, Kind::Question, p, existing);
+                }
+            };
+            // Thread 2 created that day under Px: Pa came before it (so its
+            // cap is 110 + 40), or after (and Pa would shorten it to 20):
+            // the log cannot say, and both deletions are honest.
+            for (deleted, stated) in [(130, 130), (150, 150)] {
+                let mut log = Log::new();
+                log.created(100, 1);
+                day_of(&mut log);
+                log.created_with(110, 2, px)
+                    .deleted(120, 1, Rule::Cap, Some(120))
+                    .deleted(deleted, 2, Rule::Cap, Some(stated));
+                assert!(log.check(deleted + 1).is_clean(), "{order:?} {deleted}");
+            }
+            // Thread 1, created before the day, has Pa: 100 + 20 = 120,
+            // floored to 110. The old cap 130 is a mismatch, and late.
+            let mut log = Log::new();
+            log.created(100, 1);
+            day_of(&mut log);
+            log.deleted(130, 1, Rule::Cap, Some(130));
+            let r = log.check(131);
+            assert!(
+                matches!(
+                    r.violations[..],
+                    [
+                        Violation::DeadlineMismatch { .. },
+                        Violation::DeletedLate {
+                            deadline: Day(120),
+                            ..
+                        }
+                    ]
+                ),
+                "{:?}",
+                r.violations
+            );
+            // A thread created the next day may carry either, since the
+            // order of the day's entries does not say which came last.
+            for p in [pa, px] {
+                let mut log = Log::new();
+                day_of(&mut log);
+                log.created_with(111, 3, p);
+                assert!(log.check(112).is_clean());
+            }
+        }
+    }
+
+    #[test]
+    fn a_change_may_replace_any_policy_of_its_day() {
+        // Day 110: Px for new threads (cap 40), Pb for existing threads
+        // (cap 35): longer than the day's first policy (cap 30) but not
+        // than Px, which it may have replaced.
+        let px = Policy { cap: 40, ..small() };
+        let pb = Policy { cap: 35, ..small() };
+        let mut log = Log::new();
+        log.policy(110, Kind::Question, pb, true)
+            .policy(110, Kind::Question, px, false);
+        assert!(log.check(111).is_clean());
+        // Longer than every candidate: a violation, naming the policy in
+        // force when the day began.
+        let pc = Policy { cap: 45, ..small() };
+        let mut log = Log::new();
+        log.policy(110, Kind::Question, pc, true)
+            .policy(110, Kind::Question, px, false);
+        assert_eq!(
+            log.check(111).violations,
+            vec![Violation::LongerPolicy {
+                index: 3,
+                replaced: 1,
+                entity: E,
+                kind: Kind::Question,
+            }]
+        );
     }
 
     #[test]
@@ -3246,245 +3579,282 @@ mod tests {
         }
     }
 
+    const KINDS: [Kind; 2] = [Kind::Question, Kind::Claim];
+
     struct SimThread {
         entity: usize,
         kind: Kind,
         handle: Handle,
         clock: ThreadClock,
         live: bool,
+        /// The thread's entries so far: its rank in a day's batch.
+        seq: u32,
     }
 
-    /// An honest server: threads are created, written to, closed, reopened
-    /// and withdrawn at random; policies change (shorter ones for existing
-    /// threads); a sweep at the end of every day deletes each thread on its
-    /// [`ThreadClock::deadline`]; then days pass until every thread is gone.
-    /// Returns the log and an auditor's clock late enough that every
-    /// thread's deadline + 3 has passed.
-    fn honest_log(seed: u64) -> (Vec<Entry>, u64) {
-        let mut rng = Rng(seed);
-        let zones = ["America/Mexico_City", "Europe/Madrid"];
-        let ids = [EntityId([1; 16]), EntityId([2; 16])];
-        let kinds = [Kind::Question, Kind::Claim];
-        let start = 20_000 + rng.below(1000);
-        let mut log = Vec::new();
-        let push = |log: &mut Vec<Entry>, day: u32, event| {
-            log.push(Entry {
-                day: Day(day),
-                event,
-            })
-        };
-        let mut policies = [[small(); 2]; 2];
-        for e in 0..2 {
-            push(
-                &mut log,
-                start,
-                Event::Entity {
-                    entity: ids[e],
-                    zone: ZoneName::new(zones[e]).unwrap(),
+    /// An honest server for two entities (Mexico City and Madrid): threads
+    /// are created, written to, closed, reopened and withdrawn at random;
+    /// policies change (shorter ones for existing threads); sweeps during
+    /// and at the end of every day delete each thread on its
+    /// [`ThreadClock::deadline`], or now and then on the day after. Each
+    /// day's entries are appended as the server does
+    /// (`audit::append_due`): shuffled, then ordered by rank — entity, then
+    /// policy and key entries, then each thread's entries in order.
+    struct Sim {
+        rng: Rng,
+        ids: [EntityId; 2],
+        policies: [[Policy; 2]; 2],
+        threads: Vec<SimThread>,
+        pending: [Vec<(u32, Entry)>; 2],
+        log: Vec<Entry>,
+        /// The latest cap deadline any thread was created with.
+        bound: u32,
+    }
+
+    impl Sim {
+        fn record(&mut self, e: usize, day: u32, rank: u32, event: Event) {
+            self.pending[e].push((
+                rank,
+                Entry {
+                    day: Day(day),
+                    event,
                 },
-            );
-            for k in 0..2 {
-                policies[e][k] = random_policy(&mut rng);
-                push(
-                    &mut log,
-                    start,
-                    Event::Policy {
-                        entity: ids[e],
-                        kind: kinds[k],
-                        policy: policies[e][k],
-                        existing: false,
-                    },
-                );
+            ));
+        }
+
+        fn thread_event(&mut self, i: usize, day: u32, event: Event) {
+            let t = &mut self.threads[i];
+            let rank = 2 + t.seq;
+            t.seq += 1;
+            let e = t.entity;
+            self.record(e, day, rank, event);
+        }
+
+        fn end_day(&mut self) {
+            for e in 0..2 {
+                let mut batch = std::mem::take(&mut self.pending[e]);
+                for i in (1..batch.len()).rev() {
+                    let j = self.rng.below(i as u32 + 1) as usize;
+                    batch.swap(i, j);
+                }
+                batch.sort_by_key(|(rank, _)| *rank);
+                self.log.extend(batch.into_iter().map(|(_, entry)| entry));
             }
         }
-        let mut threads: Vec<SimThread> = Vec::new();
-        let mut bound = start;
-        let sweep = |log: &mut Vec<Entry>, threads: &mut Vec<SimThread>, e: usize, day: u32| {
-            for t in threads.iter_mut().filter(|t| t.entity == e && t.live) {
-                let (rule, due) = t.clock.deadline();
-                assert!(due.0 >= day, "an honest sweep is never late");
-                if due.0 == day {
-                    t.live = false;
-                    push(
-                        log,
-                        day,
-                        Event::Deleted {
-                            entity: ids[e],
-                            thread: t.handle,
-                            rule,
-                            deadline: Some(due),
-                        },
-                    );
+
+        fn live(&self, e: usize) -> Vec<usize> {
+            (0..self.threads.len())
+                .filter(|&i| self.threads[i].entity == e && self.threads[i].live)
+                .collect()
+        }
+
+        fn pick(&mut self, e: usize) -> Option<usize> {
+            let live = self.live(e);
+            live.get(self.rng.below(live.len() as u32) as usize)
+                .copied()
+        }
+
+        fn sweep(&mut self, e: usize, day: u32) {
+            for i in self.live(e) {
+                let (rule, due) = self.threads[i].clock.deadline();
+                assert!(on_time(Day(day), due), "an honest sweep is on time");
+                // Now and then the sweep runs a day late (still on time).
+                if due.0 < day || (due.0 == day && self.rng.below(8) != 0) {
+                    self.threads[i].live = false;
+                    let event = Event::Deleted {
+                        entity: self.ids[e],
+                        thread: self.threads[i].handle,
+                        rule,
+                        deadline: Some(due),
+                    };
+                    self.thread_event(i, day, event);
                 }
             }
-        };
-        let active_days = rng.between(10, 60);
-        let mut day = start;
-        for d in 0..active_days {
-            day = start + d;
-            for e in 0..2 {
-                for _ in 0..rng.below(6) {
-                    let live: Vec<usize> = (0..threads.len())
-                        .filter(|&i| threads[i].entity == e && threads[i].live)
-                        .collect();
-                    let pick =
-                        |rng: &mut Rng| live.get(rng.below(live.len() as u32) as usize).copied();
-                    match rng.below(100) {
-                        0..30 => {
-                            let k = rng.below(2) as usize;
-                            let mut handle = [0u8; 16];
-                            handle[..8].copy_from_slice(&rng.next().to_le_bytes());
-                            handle[8..].copy_from_slice(&(threads.len() as u64).to_le_bytes());
-                            let policy = policies[e][k];
-                            bound = bound.max(day + policy.cap);
-                            push(
-                                &mut log,
-                                day,
-                                Event::Created {
-                                    entity: ids[e],
-                                    thread: Handle(handle),
-                                    kind: kinds[k],
-                                    policy,
-                                },
-                            );
-                            threads.push(SimThread {
-                                entity: e,
-                                kind: kinds[k],
-                                handle: Handle(handle),
-                                clock: ThreadClock::new(policy, Day(day)),
-                                live: true,
-                            });
-                        }
-                        30..50 => {
-                            if let Some(i) = pick(&mut rng) {
-                                threads[i].clock.activity = Day(day);
-                            }
-                        }
-                        50..65 => {
-                            if let Some(i) =
-                                pick(&mut rng).filter(|&i| threads[i].clock.closed.is_none())
-                            {
-                                threads[i].clock.closed = Some(Day(day));
-                                push(
-                                    &mut log,
-                                    day,
-                                    Event::Closed {
-                                        entity: ids[e],
-                                        thread: threads[i].handle,
-                                    },
-                                );
-                            }
-                        }
-                        65..75 => {
-                            if let Some(i) =
-                                pick(&mut rng).filter(|&i| threads[i].clock.closed.is_some())
-                            {
-                                threads[i].clock.closed = None;
-                                threads[i].clock.activity = Day(day);
-                                push(
-                                    &mut log,
-                                    day,
-                                    Event::Reopened {
-                                        entity: ids[e],
-                                        thread: threads[i].handle,
-                                    },
-                                );
-                            }
-                        }
-                        75..79 => {
-                            if let Some(i) = pick(&mut rng) {
-                                threads[i].live = false;
-                                push(
-                                    &mut log,
-                                    day,
-                                    Event::Deleted {
-                                        entity: ids[e],
-                                        thread: threads[i].handle,
-                                        rule: Rule::Withdrawn,
-                                        deadline: None,
-                                    },
-                                );
-                            }
-                        }
-                        79..85 => {
-                            let k = rng.below(2) as usize;
-                            let existing = rng.below(2) == 0;
-                            let policy = if existing {
-                                shorter_policy(&mut rng, &policies[e][k])
-                            } else {
-                                random_policy(&mut rng)
-                            };
-                            policies[e][k] = policy;
-                            push(
-                                &mut log,
-                                day,
-                                Event::Policy {
-                                    entity: ids[e],
-                                    kind: kinds[k],
-                                    policy,
-                                    existing,
-                                },
-                            );
-                            if existing {
-                                for t in threads
-                                    .iter_mut()
-                                    .filter(|t| t.entity == e && t.kind == kinds[k] && t.live)
-                                {
-                                    t.clock.apply_change(policy, Day(day));
-                                }
-                            }
-                        }
-                        85..90 => push(
-                            &mut log,
-                            day,
-                            Event::StaffKey {
-                                entity: ids[e],
-                                staff: StaffId([rng.below(256) as u8; 16]),
-                                key: Some(StaffPublicKey([rng.below(256) as u8; 32])),
-                                change: StaffKeyChange::Added,
-                            },
-                        ),
-                        90..93 => push(
-                            &mut log,
-                            day,
-                            Event::IssuerKey {
-                                entity: ids[e],
-                                key: IssuerKeyId([rng.below(256) as u8; 32]),
-                                change: KeyChange::Added,
-                            },
-                        ),
-                        93..94 => {
-                            let size = log.len() as u64;
-                            push(
-                                &mut log,
-                                day,
-                                Event::Restored {
-                                    size,
-                                    root: LogRoot([rng.below(256) as u8; 32]),
-                                    backup_day: Day(day - 1),
-                                },
-                            );
-                        }
-                        _ => {}
+        }
+
+        fn op(&mut self, e: usize, day: u32) {
+            let entity = self.ids[e];
+            match self.rng.below(100) {
+                0..30 => {
+                    let k = self.rng.below(2) as usize;
+                    let mut handle = [0u8; 16];
+                    handle[..8].copy_from_slice(&self.rng.next().to_le_bytes());
+                    handle[8..].copy_from_slice(&(self.threads.len() as u64).to_le_bytes());
+                    let policy = self.policies[e][k];
+                    self.bound = self.bound.max(day + policy.cap);
+                    self.threads.push(SimThread {
+                        entity: e,
+                        kind: KINDS[k],
+                        handle: Handle(handle),
+                        clock: ThreadClock::new(policy, Day(day)),
+                        live: true,
+                        seq: 0,
+                    });
+                    let event = Event::Created {
+                        entity,
+                        thread: Handle(handle),
+                        kind: KINDS[k],
+                        policy,
+                    };
+                    self.thread_event(self.threads.len() - 1, day, event);
+                }
+                30..50 => {
+                    if let Some(i) = self.pick(e) {
+                        self.threads[i].clock.activity = Day(day);
                     }
                 }
-                sweep(&mut log, &mut threads, e, day);
+                50..65 => {
+                    if let Some(i) = self
+                        .pick(e)
+                        .filter(|&i| self.threads[i].clock.closed.is_none())
+                    {
+                        self.threads[i].clock.closed = Some(Day(day));
+                        let thread = self.threads[i].handle;
+                        self.thread_event(i, day, Event::Closed { entity, thread });
+                    }
+                }
+                65..75 => {
+                    if let Some(i) = self
+                        .pick(e)
+                        .filter(|&i| self.threads[i].clock.closed.is_some())
+                    {
+                        self.threads[i].clock.closed = None;
+                        self.threads[i].clock.activity = Day(day);
+                        let thread = self.threads[i].handle;
+                        self.thread_event(i, day, Event::Reopened { entity, thread });
+                    }
+                }
+                75..79 => {
+                    if let Some(i) = self.pick(e) {
+                        self.threads[i].live = false;
+                        let event = Event::Deleted {
+                            entity,
+                            thread: self.threads[i].handle,
+                            rule: Rule::Withdrawn,
+                            deadline: None,
+                        };
+                        self.thread_event(i, day, event);
+                    }
+                }
+                79..86 => {
+                    let k = self.rng.below(2) as usize;
+                    let existing = self.rng.below(2) == 0;
+                    let policy = if existing {
+                        shorter_policy(&mut self.rng, &self.policies[e][k])
+                    } else {
+                        random_policy(&mut self.rng)
+                    };
+                    self.policies[e][k] = policy;
+                    let event = Event::Policy {
+                        entity,
+                        kind: KINDS[k],
+                        policy,
+                        existing,
+                    };
+                    self.record(e, day, 1, event);
+                    if existing {
+                        for i in self.live(e) {
+                            let t = &mut self.threads[i];
+                            if t.kind == KINDS[k] {
+                                t.clock.apply_change(policy, Day(day));
+                            }
+                        }
+                    }
+                }
+                86..90 => {
+                    let event = Event::StaffKey {
+                        entity,
+                        staff: StaffId([self.rng.below(256) as u8; 16]),
+                        key: Some(StaffPublicKey([self.rng.below(256) as u8; 32])),
+                        change: StaffKeyChange::Added,
+                    };
+                    self.record(e, day, 1, event);
+                }
+                90..93 => {
+                    let event = Event::IssuerKey {
+                        entity,
+                        key: IssuerKeyId([self.rng.below(256) as u8; 32]),
+                        change: KeyChange::Added,
+                    };
+                    self.record(e, day, 1, event);
+                }
+                93..94 => {
+                    let event = Event::Restored {
+                        size: self.log.len() as u64,
+                        root: LogRoot([self.rng.below(256) as u8; 32]),
+                        backup_day: Day(day - 1),
+                    };
+                    self.record(e, day, 0, event);
+                }
+                _ => {}
             }
         }
+    }
+
+    /// The honest server's log, run until every thread is gone, and an
+    /// auditor's clock late enough that every thread's deadline + 3 has
+    /// passed.
+    fn honest_log(seed: u64) -> (Vec<Entry>, u64) {
+        let zones = ["America/Mexico_City", "Europe/Madrid"];
+        let mut sim = Sim {
+            rng: Rng(seed),
+            ids: [EntityId([1; 16]), EntityId([2; 16])],
+            policies: [[small(); 2]; 2],
+            threads: Vec::new(),
+            pending: [Vec::new(), Vec::new()],
+            log: Vec::new(),
+            bound: 0,
+        };
+        let start = 20_000 + sim.rng.below(1000);
+        for (e, zone) in zones.into_iter().enumerate() {
+            let event = Event::Entity {
+                entity: sim.ids[e],
+                zone: ZoneName::new(zone).unwrap(),
+            };
+            sim.record(e, start, 0, event);
+            for (k, kind) in KINDS.into_iter().enumerate() {
+                let policy = random_policy(&mut sim.rng);
+                sim.policies[e][k] = policy;
+                let event = Event::Policy {
+                    entity: sim.ids[e],
+                    kind,
+                    policy,
+                    existing: false,
+                };
+                sim.record(e, start, 1, event);
+            }
+        }
+        let mut day = start;
+        for d in 0..sim.rng.between(10, 60) {
+            day = start + d;
+            for e in 0..2 {
+                let ops = sim.rng.below(8);
+                let sweep_at = sim.rng.below(ops + 1);
+                for j in 0..ops {
+                    if j == sweep_at {
+                        sim.sweep(e, day);
+                    }
+                    sim.op(e, day);
+                }
+                sim.sweep(e, day);
+            }
+            sim.end_day();
+        }
         // Quiet days until every thread is gone.
-        while let Some(next) = threads
+        while let Some(next) = sim
+            .threads
             .iter()
             .filter(|t| t.live)
             .map(|t| t.clock.deadline().1.0)
             .min()
         {
-            day = next;
+            day = next.max(day + 1);
             for e in 0..2 {
-                sweep(&mut log, &mut threads, e, day);
+                sim.sweep(e, day);
             }
+            sim.end_day();
         }
-        let today = bound.max(day) + 3;
-        (log, noon(today))
+        let today = sim.bound.max(day) + 3;
+        (sim.log, noon(today))
     }
 
     proptest! {
