@@ -32,6 +32,22 @@ pub struct Config {
     /// Claim tokens (spec/tokens.md).
     #[serde(default)]
     pub tokens: TokensConfig,
+    /// Encrypted backups and their expiring keys (spec/retention.md).
+    #[serde(default)]
+    pub backup: BackupConfig,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct BackupConfig {
+    /// Directory of backup keys (default `<data>-backup-keys` beside the
+    /// data directory). Keep it on other storage: a restore needs it.
+    pub keys: Option<PathBuf>,
+    /// Days one backup key is used (default 7; 1 to 90).
+    pub key_days: Option<u32>,
+    /// Days a backup key is kept after its last day of use (default 30;
+    /// 0 to 365). Backups are readable at most key_days + keep_days.
+    pub keep_days: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -106,6 +122,30 @@ impl Config {
     }
 
     /// Reads and checks a configuration file.
+    /// Backup settings for the data directory `data`.
+    pub fn backup_settings(
+        &self,
+        data: &std::path::Path,
+    ) -> Result<crate::backup::BackupSettings, String> {
+        let mut s = crate::backup::BackupSettings::default_for(data);
+        if let Some(k) = &self.backup.keys {
+            s.keys_dir = k.clone();
+        }
+        if let Some(d) = self.backup.key_days {
+            if !(1..=90).contains(&d) {
+                return Err("[backup] key_days must be 1 to 90".into());
+            }
+            s.key_days = d;
+        }
+        if let Some(d) = self.backup.keep_days {
+            if d > 365 {
+                return Err("[backup] keep_days must be 0 to 365".into());
+            }
+            s.keep_days = d;
+        }
+        Ok(s)
+    }
+
     pub fn load(path: &std::path::Path) -> Result<Config, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;

@@ -12,6 +12,7 @@
 )]
 
 pub mod audit;
+pub mod backup;
 pub mod cli;
 pub mod client;
 pub mod config;

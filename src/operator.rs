@@ -94,6 +94,14 @@ pub enum Command {
     },
     /// Checks that storage matches the log (spec/retention.md, "Scan").
     AuditScan,
+    /// Writes the whole audit log and its checkpoint to a file.
+    AuditExport {
+        out: std::path::PathBuf,
+    },
+    /// Writes an encrypted backup (spec/retention.md, "Backups").
+    Backup {
+        out: std::path::PathBuf,
+    },
 }
 
 /// The admin socket's reply: the text to print, or the error to show.
@@ -499,6 +507,41 @@ pub async fn run(services: &Services, cmd: Command) -> Result<String, String> {
                 ));
             }
             Ok(format!("revoked {n} token(s)"))
+        }
+        Command::AuditExport { out } => {
+            if out.exists() {
+                return Err(format!("{} exists: choose a new file name", out.display()));
+            }
+            let export = services.audit.export().map_err(|e| e.to_string())?;
+            let json = serde_json::to_vec(&export).map_err(|e| e.to_string())?;
+            let tmp = out.with_extension("partial");
+            std::fs::write(&tmp, json)
+                .and_then(|()| std::fs::File::open(&tmp)?.sync_all())
+                .and_then(|()| std::fs::rename(&tmp, &out))
+                .map_err(|e| format!("{}: {e}", out.display()))?;
+            Ok(format!(
+                "wrote {} log entries and their signed checkpoint to {}; keep it apart from the data: a restore from an older backup re-applies what it records",
+                export.entries.len(),
+                out.display()
+            ))
+        }
+        Command::Backup { out } => {
+            let settings = services
+                .backup
+                .clone()
+                .ok_or("no backup settings (configuration)")?;
+            let _k = services.backup_keys.lock().await;
+            let info = crate::backup::backup(services, &settings, &out).await?;
+            Ok(format!(
+                "backup written to {}: {} records, {} storage keys, {} log entries, taken {}.\nIts key is in {} and is destroyed on {}; from then on this backup cannot be read by anyone (keep that directory apart from the backups).",
+                out.display(),
+                info.entries,
+                info.keys,
+                info.log_size,
+                info.day.iso(),
+                settings.keys_dir.display(),
+                info.unreadable_from.iso()
+            ))
         }
         Command::AuditScan => {
             let report = crate::audit::scan::scan(services).map_err(|e| e.to_string())?;

@@ -17,6 +17,10 @@ pub struct Services {
     pub saadd: Arc<Saadd>,
     pub tokens: Arc<Tokens>,
     pub audit: Arc<AuditLog>,
+    /// Backup keys' place and lifetime; one user of the key directory at
+    /// a time (`backup_keys`).
+    pub backup: Option<crate::backup::BackupSettings>,
+    pub backup_keys: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Services {
@@ -44,6 +48,8 @@ impl Services {
             saadd: Arc::new(saadd),
             tokens: Arc::new(tokens),
             audit: Arc::new(audit),
+            backup: None,
+            backup_keys: Arc::default(),
         })
     }
 
@@ -125,6 +131,13 @@ impl Services {
         .map_err(|_| "audit batch stopped".to_string())?
         .map_err(|e| e.to_string())?;
         counts.logged = appended.entries;
+        // Backup keys past their destroy day go too, when their directory
+        // is here (it may live on storage only mounted for backups).
+        if let Some(b) = self.backup.as_ref().filter(|b| b.keys_dir.exists()) {
+            let _k = self.backup_keys.lock().await;
+            let keys = crate::backup::open_keys(b, self.saadd.entropy().clone())?;
+            counts.backup_keys = crate::backup::destroy_expired(&keys, self.saadd.today())?;
+        }
         Ok(counts)
     }
 }

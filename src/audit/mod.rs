@@ -25,6 +25,16 @@ const META_ORIGIN: &[u8] = b"audit-origin";
 const META_SIZE: &[u8] = b"audit-size";
 const META_CHECKPOINT: &[u8] = b"audit-checkpoint";
 
+/// A copy of the whole log (`buzon audit export`), JSON.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Export {
+    pub v: u8,
+    /// The signed checkpoint (a signed note) of exactly these entries.
+    pub checkpoint: String,
+    /// Every entry, standard base64 of the leaf bytes.
+    pub entries: Vec<String>,
+}
+
 /// Entries fetched per request at most.
 pub const MAX_PAGE: u64 = 1000;
 
@@ -37,6 +47,8 @@ pub enum AuditError {
     /// A proof or range outside the log.
     Range,
     Tlog(TlogError),
+    /// A log export offered to a restore does not fit (says why).
+    Export(&'static str),
 }
 
 impl std::fmt::Display for AuditError {
@@ -46,6 +58,7 @@ impl std::fmt::Display for AuditError {
             AuditError::Corrupt(what) => write!(f, "audit log corrupt: {what}"),
             AuditError::Range => f.write_str("outside the log"),
             AuditError::Tlog(e) => write!(f, "{e}"),
+            AuditError::Export(why) => write!(f, "the log export cannot be used: {why}"),
         }
     }
 }
@@ -220,6 +233,141 @@ impl AuditLog {
             extensions: Vec::new(),
         };
         Ok(signer.sign(&cp.body())?)
+    }
+
+    /// The root of the whole log now.
+    pub fn root(&self) -> Result<Hash, AuditError> {
+        let size = self.size()?;
+        if size == 0 {
+            return Ok(tlog::empty_root());
+        }
+        let nodes = StoredNodes {
+            store: self.store.as_ref(),
+            fresh: HashMap::new(),
+        };
+        Ok(tlog::root(&nodes, size)?)
+    }
+
+    /// The whole log and its checkpoint, for a copy kept apart from the
+    /// data (`buzon audit export`): a restore from an older backup takes
+    /// it to re-apply what happened after the backup.
+    pub fn export(&self) -> Result<Export, AuditError> {
+        use base64::Engine;
+        let checkpoint = self.checkpoint()?;
+        let entries = self
+            .all_entries()?
+            .iter()
+            .map(|e| base64::engine::general_purpose::STANDARD.encode(e))
+            .collect();
+        Ok(Export {
+            v: 1,
+            checkpoint,
+            entries,
+        })
+    }
+
+    /// Appends entries now (restores only: they are not reporter activity,
+    /// so they do not wait for a daily batch), and signs a checkpoint.
+    fn append_now(&self, list: &[Vec<u8>], note: Option<String>) -> Result<u64, AuditError> {
+        let _l = self.lock.lock().map_err(|_| AuditError::Corrupt("lock"))?;
+        let mut size = self.size()?;
+        let mut nodes = StoredNodes {
+            store: self.store.as_ref(),
+            fresh: HashMap::new(),
+        };
+        let mut b = Batch::new();
+        for bytes in list {
+            let leaf = tlog::leaf_hash(bytes);
+            for (level, index, hash) in tlog::append(&nodes, size, leaf)? {
+                nodes.fresh.insert((level, index), hash);
+                b.put(Table::AuditNode, node_key(level, index), hash.to_vec());
+            }
+            b.put(Table::AuditEntry, size.to_be_bytes(), bytes.clone());
+            size += 1;
+        }
+        let note = match note {
+            Some(n) => n,
+            None => self.sign(&nodes, size)?,
+        };
+        b.put(Table::Meta, META_SIZE, size.to_be_bytes().to_vec());
+        b.put(Table::Meta, META_CHECKPOINT, note.as_bytes().to_vec());
+        self.store.apply(b)?;
+        self.store.flush()?;
+        Ok(size)
+    }
+
+    /// Takes the entries a newer export holds beyond this (restored) log:
+    /// the export must be signed by this log's key, hash to its own
+    /// checkpoint, and begin with exactly this log. Returns them decoded.
+    pub fn import_after(
+        &self,
+        export: &Export,
+        size: u64,
+        root: &Hash,
+    ) -> Result<Vec<Entry>, AuditError> {
+        use base64::Engine;
+        if self.size()? != size || self.root()? != *root {
+            return Err(AuditError::Corrupt("the restored log is not the backup's"));
+        }
+        let verifier = self.signer()?.verifier();
+        let text = verifier
+            .open(&export.checkpoint)
+            .map_err(|_| AuditError::Export("its checkpoint is not signed by this log's key"))?;
+        let cp = Checkpoint::parse(&text)
+            .map_err(|_| AuditError::Export("its checkpoint does not parse"))?;
+        let mut raw = Vec::with_capacity(export.entries.len());
+        let mut tree = tlog::MemoryTree::new();
+        for e in &export.entries {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(e)
+                .map_err(|_| AuditError::Export("an entry is not base64"))?;
+            tree.push(&bytes);
+            raw.push(bytes);
+            if tree.size() == size && tree.root() != *root {
+                return Err(AuditError::Export(
+                    "it does not begin with the backup's log",
+                ));
+            }
+        }
+        if tree.size() != cp.size || tree.root() != cp.root {
+            return Err(AuditError::Export(
+                "its entries do not match its checkpoint",
+            ));
+        }
+        if cp.size < size {
+            return Err(AuditError::Export("it is older than the backup"));
+        }
+        let newer: Vec<Vec<u8>> = raw.split_off(size as usize);
+        let mut decoded = Vec::with_capacity(newer.len());
+        for bytes in &newer {
+            decoded.push(
+                Entry::decode(bytes).map_err(|_| AuditError::Export("an entry does not decode"))?,
+            );
+        }
+        if !newer.is_empty() {
+            self.append_now(&newer, Some(export.checkpoint.clone()))?;
+        }
+        Ok(decoded)
+    }
+
+    /// Records a restore in the log at once: the backup's log size, root
+    /// and day. An auditor holding a later checkpoint sees the log fork.
+    pub fn append_restored(
+        &self,
+        size: u64,
+        root: Hash,
+        backup_day: crate::core::Day,
+        today: crate::core::Day,
+    ) -> Result<u64, AuditError> {
+        let entry = Entry {
+            day: today,
+            event: Event::Restored {
+                size,
+                root: crate::core::retention::LogRoot(root),
+                backup_day,
+            },
+        };
+        self.append_now(&[entry.encode()], None)
     }
 
     /// Entries still waiting for their day to end.

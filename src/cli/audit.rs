@@ -48,6 +48,13 @@ pub enum AuditCmd {
     Access(AccessCmd),
     /// On the host: check that storage matches the log and the policy.
     Scan,
+    /// Write the whole log and its signed checkpoint to a file, to keep
+    /// apart from the data: a restore from an older backup re-applies
+    /// what it records after the backup.
+    Export {
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -70,6 +77,7 @@ impl AuditCmd {
         match self {
             AuditCmd::Key => Ok(Command::AuditKey),
             AuditCmd::Scan => Ok(Command::AuditScan),
+            AuditCmd::Export { out } => Ok(Command::AuditExport { out: absolute(out) }),
             AuditCmd::Access(AccessCmd::Add { label }) => Ok(Command::AuditAccessAdd { label }),
             AuditCmd::Access(AccessCmd::List) => Ok(Command::AuditAccessList),
             AuditCmd::Access(AccessCmd::Revoke { handle }) => {
@@ -78,6 +86,11 @@ impl AuditCmd {
             verify => Err(Box::new(verify)),
         }
     }
+}
+
+/// A path the server (over its admin socket) reads the same way.
+pub fn absolute(p: PathBuf) -> PathBuf {
+    std::path::absolute(&p).unwrap_or(p)
 }
 
 /// Parses `YYYY-MM-DD` into the last second of that day, UTC.
@@ -164,6 +177,7 @@ fn rule_name(lang: Lang, rule: Rule) -> &'static str {
         Rule::Inactive => t(lang, "inactivo", "inactive"),
         Rule::Cap => t(lang, "tope", "cap"),
         Rule::Withdrawn => t(lang, "retirado", "withdrawn"),
+        Rule::Lost => t(lang, "perdido al restaurar", "lost in a restore"),
     }
 }
 

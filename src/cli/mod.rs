@@ -3,6 +3,7 @@
 
 mod advisor;
 mod audit;
+mod backup;
 mod coordinator;
 mod entity;
 mod report;
@@ -77,6 +78,11 @@ enum Noun {
     /// out auditor access, scan storage against it (operators).
     #[command(subcommand)]
     Audit(audit::AuditCmd),
+    /// Write an encrypted backup; its key expires on schedule
+    /// (spec/retention.md, "Backups").
+    Backup(backup::BackupArgs),
+    /// Restore a backup into a new data directory (--data).
+    Restore(backup::RestoreArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -124,6 +130,11 @@ pub fn main() -> ExitCode {
                 Ok(c) => operator(&cli.data, cfg, c).await,
                 Err(verify) => audit::verify(*verify).await,
             },
+            Noun::Backup(args) => {
+                let out = audit::absolute(args.out);
+                operator(&cli.data, cfg, Command::Backup { out }).await
+            }
+            Noun::Restore(args) => backup::restore(&cli.data, cfg, args).await,
         }
     });
     match result {

@@ -42,7 +42,8 @@ pub fn open_service(data: &Path, config: &Config) -> Result<Services, OpenError>
     let tokens = config.token_settings().map_err(OpenError::Other)?;
     let vault = crate::store::vault::Vault::open(&data.join("vault"), Arc::new(OsEntropy))
         .map_err(|e| OpenError::Other(format!("key vault: {e}")))?;
-    Services::new(
+    let backup = config.backup_settings(data).map_err(OpenError::Other)?;
+    let mut services = Services::new(
         Arc::new(store),
         Arc::new(vault),
         Arc::new(SystemClock),
@@ -52,7 +53,9 @@ pub fn open_service(data: &Path, config: &Config) -> Result<Services, OpenError>
         config.kdf_concurrency.unwrap_or(2).clamp(1, 16),
         tokens,
     )
-    .map_err(OpenError::Other)
+    .map_err(OpenError::Other)?;
+    services.backup = Some(backup);
+    Ok(services)
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
@@ -109,7 +112,9 @@ async fn set_up_demo(saadd: &Saadd) -> Result<Option<Vec<String>>, String> {
 
 /// Logs what a retention pass did: counts only.
 pub fn log_retention(c: &crate::saadd::retention::SweepCounts) {
-    if c.deleted() + c.finished + c.receipts + c.orphan_keys + c.adopted > 0 || c.logged > 0 {
+    if c.deleted() + c.finished + c.receipts + c.orphan_keys + c.adopted + c.backup_keys > 0
+        || c.logged > 0
+    {
         tracing::info!(
             deleted_closed = c.closed,
             deleted_inactive = c.inactive,
@@ -119,6 +124,7 @@ pub fn log_retention(c: &crate::saadd::retention::SweepCounts) {
             orphan_keys = c.orphan_keys,
             adopted = c.adopted,
             logged = c.logged,
+            backup_keys_destroyed = c.backup_keys,
             "retention pass"
         );
     }

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 ///
 /// Stored instead of timestamps so that records reveal at most the day an
 /// event happened (spec/envelope.md, "Days").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Day(pub u32);
 

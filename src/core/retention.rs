@@ -211,6 +211,9 @@ pub enum Rule {
     Cap,
     /// The reporter withdrew the thread; no deadline applies.
     Withdrawn,
+    /// The thread was created after the backup a restore came from, so
+    /// none of it exists any more; logged by the restore, no deadline.
+    Lost,
 }
 
 /// Everything a thread's deadlines depend on. The server's sweeper and the
@@ -1028,6 +1031,8 @@ pub struct RuleCounts {
     pub cap: usize,
     /// Under [`Rule::Withdrawn`].
     pub withdrawn: usize,
+    /// Under [`Rule::Lost`].
+    pub lost: usize,
 }
 
 impl RuleCounts {
@@ -1037,6 +1042,7 @@ impl RuleCounts {
             Rule::Inactive => &mut self.inactive,
             Rule::Cap => &mut self.cap,
             Rule::Withdrawn => &mut self.withdrawn,
+            Rule::Lost => &mut self.lost,
         };
         *n = n.saturating_add(1);
     }
@@ -1355,7 +1361,7 @@ fn judge_deletion(
             earliest: clock.inactive_deadline(),
             latest: checkable,
         }),
-        Rule::Withdrawn => Some(ExpectedDeadline::Null),
+        Rule::Withdrawn | Rule::Lost => Some(ExpectedDeadline::Null),
     };
     if let Some(expected) = expected {
         let agrees = match (expected, stated) {

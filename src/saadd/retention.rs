@@ -35,6 +35,8 @@ pub struct SweepCounts {
     pub adopted: usize,
     /// Audit entries appended to the log.
     pub logged: u64,
+    /// Backup keys destroyed (their backups can no longer be read).
+    pub backup_keys: usize,
 }
 
 impl SweepCounts {
@@ -352,6 +354,16 @@ impl Saadd {
         &self,
         threads: Vec<(ThreadRecord, Rule, Option<Day>)>,
     ) -> Result<usize, SaaddError> {
+        self.shred_logged(threads, true)
+    }
+
+    /// As [`Saadd::shred_locked`]; `log` is false only for deletions the
+    /// log already holds (re-applied after a restore).
+    fn shred_logged(
+        &self,
+        threads: Vec<(ThreadRecord, Rule, Option<Day>)>,
+        log: bool,
+    ) -> Result<usize, SaaddError> {
         if threads.is_empty() {
             return Ok(0);
         }
@@ -360,7 +372,7 @@ impl Saadd {
         for (mut t, rule, deadline) in threads {
             if t.deleting.is_none() {
                 t.deleting = Some(Deleting { rule, deadline });
-                if let Some(handle) = t.audit {
+                if let Some(handle) = t.audit.filter(|_| log) {
                     let day = self.entity_day(t.entity)?;
                     let event = Event::Deleted {
                         entity: EntityId(t.entity.0),
@@ -518,6 +530,84 @@ impl Saadd {
 }
 
 impl Saadd {
+    /// Holds every thread and staff write still (a backup's snapshot).
+    pub async fn write_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.writes.lock().await
+    }
+
+    /// After a restore: applies what the log recorded after the backup
+    /// (entries from a newer export, already in the log): deletions are
+    /// carried out, closings and reopenings set again, and threads created
+    /// after the backup — none of whose data exists here — are logged as
+    /// lost. Returns (deleted, lost).
+    pub async fn apply_logged(&self, entries: &[Entry]) -> Result<(usize, usize), SaaddError> {
+        let _w = self.writes.lock().await;
+        let mut by_handle = std::collections::HashMap::new();
+        for t in self.all_threads()? {
+            if let Some(h) = t.audit {
+                by_handle.insert(h.0, t);
+            }
+        }
+        let mut gone = Vec::new();
+        let mut lost = Vec::new();
+        let mut b = Batch::new();
+        for e in entries {
+            match &e.event {
+                Event::Created { entity, thread, .. } if !by_handle.contains_key(&thread.0) => {
+                    lost.push((*entity, *thread));
+                }
+                Event::Deleted {
+                    thread,
+                    rule,
+                    deadline,
+                    ..
+                } => {
+                    lost.retain(|(_, h)| h != thread);
+                    if let Some(t) = by_handle.remove(&thread.0) {
+                        gone.push((t, *rule, *deadline));
+                    }
+                }
+                Event::Closed { thread, .. } => {
+                    if let Some(t) = by_handle.get_mut(&thread.0) {
+                        t.status = Status::Closed;
+                        t.closed = Some(e.day);
+                        t.audit_seq = t.audit_seq.saturating_add(1);
+                        b.put(Table::Thread, t.id.0, Self::json(&*t));
+                    }
+                }
+                Event::Reopened { thread, .. } => {
+                    if let Some(t) = by_handle.get_mut(&thread.0) {
+                        t.status = Status::InProgress;
+                        t.closed = None;
+                        t.audit_seq = t.audit_seq.saturating_add(1);
+                        b.put(Table::Thread, t.id.0, Self::json(&*t));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (entity, thread) in &lost {
+            let day = self
+                .entity_day(Id(entity.0))
+                .unwrap_or_else(|_| self.today());
+            let entry = Entry {
+                day,
+                event: Event::Deleted {
+                    entity: *entity,
+                    thread: *thread,
+                    rule: Rule::Lost,
+                    deadline: None,
+                },
+            };
+            // After everything else a day holds for that thread.
+            audit::pending(&mut b, self.entropy.as_ref(), u32::MAX, &entry);
+        }
+        self.store.apply(b)?;
+        self.store.flush()?;
+        let deleted = self.shred_logged(gone, false)?;
+        Ok((deleted, lost.len()))
+    }
+
     /// Logs a staff member's key: added, changed (a password change or
     /// reset makes a new key pair; a device key replaced) or removed —
     /// key transparency for the public keys reporters' devices wrap to.

@@ -73,6 +73,41 @@ pub enum Table {
     AuditAccess = 24,
 }
 
+impl Table {
+    /// Every table, for backups (spec/retention.md, "Backups").
+    pub const ALL: [Table; 24] = [
+        Table::Meta,
+        Table::Entity,
+        Table::EntitySlug,
+        Table::Staff,
+        Table::StaffLogin,
+        Table::Thread,
+        Table::EntityThread,
+        Table::Wrap,
+        Table::Link,
+        Table::Message,
+        Table::Attachment,
+        Table::Chunk,
+        Table::ReceiptIndex,
+        Table::Vault,
+        Table::IssuerKey,
+        Table::SpentToken,
+        Table::IssuanceCode,
+        Table::RetiredKey,
+        Table::ScopePolicy,
+        Table::AuditPending,
+        Table::AuditEntry,
+        Table::AuditNode,
+        Table::RetentionPolicy,
+        Table::AuditAccess,
+    ];
+
+    /// The table with this byte.
+    pub fn from_byte(b: u8) -> Option<Table> {
+        Table::ALL.into_iter().find(|t| *t as u8 == b)
+    }
+}
+
 /// A storage failure. Carries no key or value.
 #[derive(Debug)]
 pub enum StoreError {
