@@ -401,7 +401,19 @@ async fn a_closed_thread_goes_on_its_deadline_with_its_attachments_and_nothing_e
     w.assert_gone(&a).await;
 
     // The sibling, within its deadlines, is untouched and readable by both.
-    assert_eq!(w.stored(b.id).len(), 9, "{:?}", w.stored(b.id));
+    assert_eq!(
+        w.stored(b.id),
+        vec![
+            "Thread",
+            "Wrap",
+            "Message",
+            "Attachment",
+            "Chunk",
+            "ReceiptIndex",
+            "EntityThread",
+            "key vault"
+        ]
+    );
     assert_eq!(w.chunks(b.id), 3);
     w.assert_readable(&b).await;
     let listed: Vec<Id> = w
@@ -479,12 +491,21 @@ async fn replies_push_inactivity_reopening_stops_the_closed_clock_and_nothing_mo
         match n {
             // Z's first close would have ended it on day 12; it was
             // reopened on day 6.
-            12 => assert!(w.exists(&z), "reopening stops the closed clock"),
+            12 => {
+                assert!(no_deletions(&c), "day {n}: {c:?}");
+                assert!(w.exists(&z), "reopening stops the closed clock");
+            }
             // X untouched since day 0 would end on day 20; a staff reply
             // alone on day 25.
-            20 | 25 => assert!(w.exists(&x), "day {n}: a reply pushes inactivity"),
+            20 | 25 | 27 => {
+                assert!(no_deletions(&c), "day {n}: {c:?}");
+                assert!(w.exists(&x), "day {n}: a reply pushes inactivity");
+            }
             // X's receipt: 15 days after its last message (day 8).
-            23 => assert_eq!(c.receipts, 1, "day {n}: {c:?}"),
+            23 => {
+                assert!(no_deletions(&c), "day {n}: {c:?}");
+                assert_eq!(c.receipts, 1, "day {n}: {c:?}");
+            }
             24 => {
                 assert_eq!((c.closed, c.deleted()), (1, 1), "day {n}: {c:?}");
                 assert!(!w.exists(&z));
@@ -494,7 +515,10 @@ async fn replies_push_inactivity_reopening_stops_the_closed_clock_and_nothing_mo
                 assert_eq!((c.inactive, c.deleted()), (1, 1), "day {n}: {c:?}");
                 w.assert_gone(&x).await;
             }
-            29 => assert!(w.exists(&y), "the cap is day 30"),
+            29 => {
+                assert!(no_deletions(&c), "day {n}: {c:?}");
+                assert!(w.exists(&y), "the cap is day 30");
+            }
             30 => {
                 assert_eq!((c.cap, c.deleted()), (1, 1), "day {n}: {c:?}");
                 w.assert_gone(&y).await;
@@ -562,6 +586,7 @@ async fn replies_push_inactivity_reopening_stops_the_closed_clock_and_nothing_mo
             inactive: 1,
             cap: 1,
             withdrawn: 1,
+            ..Default::default()
         }
     );
     w.server.stop().await;
@@ -923,20 +948,16 @@ async fn a_policy_change_reaches_existing_threads_only_when_it_says_so() {
             _ => None,
         })
         .collect();
-    assert_eq!(
-        policies,
-        vec![
-            (w.day(0), Policy::default_for(Kind::Question), false),
-            (w.day(0), SMALL, false),
-            (w.day(2), short, false),
-            (w.day(5), SMALL, false),
-            (w.day(8), shorter, true),
-        ]
-        .into_iter()
-        .filter(|p| policies.contains(p))
-        .collect::<Vec<_>>(),
-        "in order of days"
-    );
+    for expected in [
+        (w.day(0), Policy::default_for(Kind::Question), false),
+        (w.day(0), SMALL, false),
+        (w.day(2), short, false),
+        (w.day(5), SMALL, false),
+        (w.day(8), shorter, true),
+    ] {
+        assert!(policies.contains(&expected), "{expected:?} in {policies:?}");
+    }
+    assert!(policies.windows(2).all(|p| p[0].0 <= p[1].0), "days in order");
     assert_eq!(policies.len(), 5, "{policies:?}");
 
     let report = w.check();
@@ -1131,6 +1152,7 @@ async fn passes_log_counts_only_and_no_entry_names_a_thread() {
     w.saadd.withdraw(b.id, &b.secret).await.unwrap();
     w.saadd.vault().put(rand_bytes(), rand_bytes()).unwrap();
     let mut outputs = Vec::new();
+    let mut pending: Vec<Vec<u8>> = w.pending().iter().map(Entry::encode).collect();
     for n in 2..=12 {
         w.on(n);
         outputs.push(
@@ -1138,6 +1160,7 @@ async fn passes_log_counts_only_and_no_entry_names_a_thread() {
                 .await
                 .unwrap(),
         );
+        pending.extend(w.pending().iter().map(Entry::encode));
     }
     assert!(!w.exists(&a) && !w.exists(&b) && w.exists(&c));
 
@@ -1161,11 +1184,6 @@ async fn passes_log_counts_only_and_no_entry_names_a_thread() {
         secrets.push(rec.receipt_index.to_vec());
         secrets.push(hex::encode(rec.receipt_index).into_bytes());
         secrets.push(t.receipt.clone().into_bytes());
-        for word in t.receipt.split_whitespace() {
-            // A receipt word in a log line would be one word of ten, but a
-            // phrase's words in order are what must never appear.
-            let _ = word;
-        }
         secrets.push(t.text.clone().into_bytes());
     }
     let text = logs.text();
@@ -1182,7 +1200,6 @@ async fn passes_log_counts_only_and_no_entry_names_a_thread() {
         }
     }
     let appended = w.server.services.audit.all_entries().unwrap();
-    let pending: Vec<Vec<u8>> = w.pending().iter().map(Entry::encode).collect();
     assert!(!appended.is_empty() && !pending.is_empty());
     for bytes in appended.iter().chain(&pending) {
         for (t, rec) in [&a, &b, &c].iter().zip(&records) {

@@ -252,6 +252,10 @@ pub async fn run(data: PathBuf, config: Option<PathBuf>, args: ServeArgs) -> Res
         Ok(k) => println!("  server key (command-line clients pin it with --server-key): {k}"),
         Err(e) => tracing::error!(error = %e, "the server's signing key cannot be read"),
     }
+    match services.audit.verifier_key() {
+        Ok(k) => println!("  audit log key (auditors verify with `buzon audit verify --key`): {k}"),
+        Err(e) => tracing::error!(error = %e, "the audit log's key cannot be read"),
+    }
     if args.demo {
         println!("  reporter pages: {base}/   (demo entity: {base}/e/{DEMO_SLUG})");
         println!("  staff sign-in:  {base}/staff/login");

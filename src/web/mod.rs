@@ -48,6 +48,9 @@ pub struct AppState {
     pub tokens: Arc<Tokens>,
     /// The audit log (spec/tlog.md).
     pub audit: Arc<crate::audit::AuditLog>,
+    /// Days an encrypted backup stays readable at most, told to reporters
+    /// (none when backups are not set up).
+    pub backup_horizon_days: Option<u32>,
     /// New threads per hour on an `open` entity, everyone together.
     pub new_threads_per_hour: u32,
     pub open_limiter: Arc<tokens::OpenLimiter>,
@@ -70,6 +73,7 @@ impl AppState {
             saadd: services.saadd.clone(),
             tokens: services.tokens.clone(),
             audit: services.audit.clone(),
+            backup_horizon_days: services.backup.as_ref().map(|b| b.horizon_days()),
             new_threads_per_hour: 60,
             open_limiter: Arc::new(tokens::OpenLimiter::default()),
             sessions: Arc::new(Sessions::new(SessionLimits::default())),

@@ -121,6 +121,46 @@ struct Draft {
     files_lost: bool,
 }
 
+/// The retention policy, shown before anyone writes (spec/retention.md,
+/// "What reporters are shown").
+fn retention_section(st: &AppState, ctx: &Ctx, entity: &EntityRecord) -> Result<Markup, Response> {
+    let mut items = Vec::new();
+    for (kind, key) in [
+        (Kind::Question, "retention-question"),
+        (Kind::Claim, "retention-claim"),
+    ] {
+        let p = st
+            .saadd
+            .policy(entity.id, kind)
+            .map_err(|e| fail(st, ctx, e))?;
+        items.push(st.i18n.ta(
+            ctx.lang,
+            key,
+            &[
+                ("closed", FluentValue::from(u64::from(p.closed))),
+                ("inactive", FluentValue::from(u64::from(p.inactive))),
+                ("cap", FluentValue::from(u64::from(p.cap))),
+                ("receipt", FluentValue::from(u64::from(p.receipt))),
+            ],
+        ));
+    }
+    Ok(html! {
+        section #conservacion {
+            h2 { (st.t(ctx, "retention-title")) }
+            ul {
+                @for i in &items {
+                    li { (i) }
+                }
+            }
+            p { (st.t(ctx, "retention-shred")) }
+            @if let Some(days) = st.backup_horizon_days {
+                p { (st.i18n.ta(ctx.lang, "retention-backups", &[("days", FluentValue::from(u64::from(days)))])) }
+            }
+            p { (st.t(ctx, "retention-audit")) }
+        }
+    })
+}
+
 fn entity_page(
     st: &AppState,
     ctx: &Ctx,
@@ -155,6 +195,7 @@ fn entity_page(
                 li { (days("entity-answer", entity.answer_days)) }
             }
         }
+        (retention_section(st, ctx, entity)?)
         section {
             h2 { (st.t(ctx, "entity-claim-title")) }
             p { (st.t(ctx, "entity-claim-text")) }
