@@ -274,10 +274,7 @@ impl World {
                 bytes.extend_from_slice(chunk.expose());
             }
             assert_eq!(bytes.len() as u64, meta.size);
-            assert!(
-                t.files.contains(&bytes),
-                "an attachment reads back as sent"
-            );
+            assert!(t.files.contains(&bytes), "an attachment reads back as sent");
         }
     }
 
@@ -293,10 +290,7 @@ impl World {
     /// Nothing of the thread is left, and no reader opens it.
     async fn assert_gone(&self, t: &Made) {
         assert_eq!(self.stored(t.id), Vec::<&str>::new(), "left behind");
-        assert!(matches!(
-            self.saadd.thread(t.id),
-            Err(SaaddError::NotFound)
-        ));
+        assert!(matches!(self.saadd.thread(t.id), Err(SaaddError::NotFound)));
         assert!(
             self.saadd
                 .read(t.id, Slot::Staff(self.coord.staff.id), &self.coord.secret)
@@ -381,7 +375,11 @@ async fn a_closed_thread_goes_on_its_deadline_with_its_attachments_and_nothing_e
             vec![file_bytes(2)],
         )
         .await;
-    assert_eq!(w.chunks(a.id), 3, "the attachment is stored in three chunks");
+    assert_eq!(
+        w.chunks(a.id),
+        3,
+        "the attachment is stored in three chunks"
+    );
     assert_eq!(w.chunks(b.id), 3);
 
     // Closed on day C = 1: the deadline is C + 10 = day 11.
@@ -458,12 +456,18 @@ impl World {
 async fn replies_push_inactivity_reopening_stops_the_closed_clock_and_nothing_moves_the_cap() {
     let w = World::new().await;
     // X: replies from both sides push its inactivity deadline to day 28.
-    let x = w.submit(Kind::Question, "Hilo que se queda callado", vec![]).await;
+    let x = w
+        .submit(Kind::Question, "Hilo que se queda callado", vec![])
+        .await;
     // Y: kept busy, closed and reopened: the cap (day 30) still takes it.
-    let y = w.submit(Kind::Question, "Hilo que llega al tope", vec![]).await;
+    let y = w
+        .submit(Kind::Question, "Hilo que llega al tope", vec![])
+        .await;
     // Z: closed on day 2, reopened on day 6, closed again on day 14: the
     // closed deadline counts from day 14 alone (day 24).
-    let z = w.submit(Kind::Question, "Hilo que se cierra dos veces", vec![]).await;
+    let z = w
+        .submit(Kind::Question, "Hilo que se cierra dos veces", vec![])
+        .await;
     // V: the reporter withdraws it on day 9.
     let v = w.submit(Kind::Question, "Hilo retirado", vec![]).await;
     let handles = [w.handle(&x), w.handle(&y), w.handle(&z), w.handle(&v)];
@@ -605,7 +609,9 @@ async fn a_receipt_stops_after_its_inactivity_days_and_staff_still_read() {
     // The reporter's reply on day 3: the receipt works through day 17.
     w.reporter_says(&r, "Añado un dato").await;
     w.on(10);
-    let s = w.submit(Kind::Question, "Mi recibo sigue vivo", vec![]).await;
+    let s = w
+        .submit(Kind::Question, "Mi recibo sigue vivo", vec![])
+        .await;
 
     for n in 4..=17 {
         let c = w.pass_on(n).await;
@@ -808,9 +814,16 @@ async fn the_log_holds_each_event_on_its_day_once_that_day_has_ended_in_mexico_c
         ]
     );
     // Every thread entry carries the one handle, and nothing carries the id.
-    let thread_entries: Vec<&Entry> = entries.iter().filter(|e| e.event.thread().is_some()).collect();
+    let thread_entries: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| e.event.thread().is_some())
+        .collect();
     assert_eq!(thread_entries.len(), 5);
-    assert!(thread_entries.iter().all(|e| e.event.thread() == Some(handle)));
+    assert!(
+        thread_entries
+            .iter()
+            .all(|e| e.event.thread() == Some(handle))
+    );
     for bytes in w.server.services.audit.all_entries().unwrap() {
         assert!(!common::contains(&bytes, hex::encode(t.id.0).as_bytes()));
         assert!(!common::contains(&bytes, &t.id.0));
@@ -840,7 +853,9 @@ async fn a_policy_change_reaches_existing_threads_only_when_it_says_so() {
     let entity = w.f.entity;
     // Day 0: an old question under SMALL, and a claim (default policy).
     let old = w.submit(Kind::Question, "Pregunta antigua", vec![]).await;
-    let claim = w.submit(Kind::Claim, "Denuncia ajena al cambio", vec![]).await;
+    let claim = w
+        .submit(Kind::Claim, "Denuncia ajena al cambio", vec![])
+        .await;
 
     // Day 2: a much shorter policy for new threads only.
     let short = Policy {
@@ -857,7 +872,9 @@ async fn a_policy_change_reaches_existing_threads_only_when_it_says_so() {
         .unwrap();
     assert_eq!((change.old, change.applied_to), (SMALL, 0));
     assert_eq!(w.record(&old).policy, Some(SMALL));
-    let mid = w.submit(Kind::Question, "Pregunta de política corta", vec![]).await;
+    let mid = w
+        .submit(Kind::Question, "Pregunta de política corta", vec![])
+        .await;
     assert_eq!(w.record(&mid).policy, Some(short));
     assert!(no_deletions(&w.pass_on(3).await));
     // Day 4: the new thread's inactivity (2 + 2); the old one keeps SMALL.
@@ -957,7 +974,10 @@ async fn a_policy_change_reaches_existing_threads_only_when_it_says_so() {
     ] {
         assert!(policies.contains(&expected), "{expected:?} in {policies:?}");
     }
-    assert!(policies.windows(2).all(|p| p[0].0 <= p[1].0), "days in order");
+    assert!(
+        policies.windows(2).all(|p| p[0].0 <= p[1].0),
+        "days in order"
+    );
     assert_eq!(policies.len(), 5, "{policies:?}");
 
     let report = w.check();
@@ -983,10 +1003,18 @@ async fn a_policy_change_reaches_existing_threads_only_when_it_says_so() {
 async fn an_interrupted_deletion_is_invisible_and_the_next_pass_finishes_it_once() {
     let w = World::new().await;
     let after_mark = w
-        .submit(Kind::Question, "Cortado tras el paso 1", vec![file_bytes(5)])
+        .submit(
+            Kind::Question,
+            "Cortado tras el paso 1",
+            vec![file_bytes(5)],
+        )
         .await;
     let after_key = w
-        .submit(Kind::Question, "Cortado tras el paso 2", vec![file_bytes(6)])
+        .submit(
+            Kind::Question,
+            "Cortado tras el paso 2",
+            vec![file_bytes(6)],
+        )
         .await;
     let kept = w
         .submit(Kind::Question, "Hilo intacto", vec![file_bytes(7)])
@@ -1104,7 +1132,11 @@ async fn the_scan_is_clean_after_an_honest_run_and_names_what_is_overdue_or_orph
     w.saadd.vault().put(rand_bytes(), rand_bytes()).unwrap();
     let r = scan();
     assert_eq!(r.problems.len(), 1, "{}", r.summary());
-    assert!(r.problems[0].contains("belong to no thread"), "{}", r.summary());
+    assert!(
+        r.problems[0].contains("belong to no thread"),
+        "{}",
+        r.summary()
+    );
     assert_eq!(w.pass().await.orphan_keys, 1);
     assert!(scan().problems.is_empty(), "{}", scan().summary());
 
@@ -1142,7 +1174,11 @@ async fn passes_log_counts_only_and_no_entry_names_a_thread() {
     let logs = common::capture_logs();
     let w = World::new().await;
     let a = w
-        .submit(Kind::Question, "Cuyo id no se registra", vec![file_bytes(9)])
+        .submit(
+            Kind::Question,
+            "Cuyo id no se registra",
+            vec![file_bytes(9)],
+        )
         .await;
     let b = w.submit(Kind::Claim, "Retirada sin rastro", vec![]).await;
     let c = w.submit(Kind::Question, "Se queda", vec![]).await;
@@ -1208,7 +1244,10 @@ async fn passes_log_counts_only_and_no_entry_names_a_thread() {
                 hex::encode(t.id.0).into_bytes(),
                 hex::encode(rec.receipt_index).into_bytes(),
             ] {
-                assert!(!common::contains(bytes, &s), "an audit entry names a thread");
+                assert!(
+                    !common::contains(bytes, &s),
+                    "an audit entry names a thread"
+                );
             }
         }
     }
@@ -1240,5 +1279,132 @@ async fn passes_log_counts_only_and_no_entry_names_a_thread() {
             }
         }
     }
+    w.server.stop().await;
+}
+
+// ---------------------------------------------------------------------------
+// 10. Each entity's own days
+
+/// Days are calendar days in each entity's zone: at 00:30 in Madrid
+/// (23:30 UTC) Madrid's thread meets its deadline and Madrid's finished day
+/// goes into the log, while Mexico City, still on the day before, keeps
+/// both its thread and its pending entries.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_entity_counts_its_own_days() {
+    let w = World::new().await;
+    let mad = w
+        .saadd
+        .add_entity(buzon::saadd::NewEntity {
+            slug: "mad".into(),
+            name: "Ayuntamiento de Ejemplo".into(),
+            complaints_office: "Intervención".into(),
+            first_response_days: 3,
+            answer_days: 10,
+            zone: Some("Europe/Madrid".into()),
+        })
+        .await
+        .unwrap();
+    w.saadd
+        .add_staff(
+            mad.id,
+            buzon::saadd::Role::Coordinator,
+            "coord-mad",
+            "Coordinación Madrid",
+            Some(STAFF_PASSWORD),
+        )
+        .await
+        .unwrap();
+    let coord_mad = w
+        .saadd
+        .staff_login("coord-mad", STAFF_PASSWORD)
+        .await
+        .unwrap();
+    w.saadd
+        .set_policy(mad.id, Kind::Question, SMALL, false)
+        .await
+        .unwrap();
+    let readers: Vec<Id> = w
+        .saadd
+        .coordinators(mad.id)
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    let new = w.saadd.begin_thread();
+    let m = w
+        .saadd
+        .submit(
+            mad.id,
+            Kind::Question,
+            "Pregunta en Madrid",
+            &readers,
+            new,
+            vec![],
+        )
+        .await
+        .unwrap();
+    let x = w.submit(Kind::Question, "Pregunta en México", vec![]).await;
+    let mad_id = retention::EntityId(mad.id.0);
+    let sej_id = retention::EntityId(w.f.entity.0);
+
+    // 23:30 UTC of day 0: Madrid's day 0 has ended, Mexico City's has not.
+    w.clock.set(w.utc(0, 23, 30));
+    assert_eq!(w.saadd.entity_day(mad.id).unwrap(), w.day(1));
+    assert_eq!(w.saadd.entity_day(w.f.entity).unwrap(), w.day(0));
+    w.pass().await;
+    let entries = w.entries();
+    assert!(!entries.is_empty());
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.event.entity() == Some(mad_id) && e.day == w.day(0))
+    );
+    assert!(w.pending().iter().all(|e| e.event.entity() == Some(sej_id)));
+    w.clock.set(w.utc(1, 6, 0));
+    w.pass().await;
+    assert!(w.pending().is_empty());
+
+    // Both closed on day 1: both deadlines are day 11, each in its zone.
+    w.on(1);
+    w.saadd
+        .set_status(m.thread, &coord_mad, Status::Closed)
+        .await
+        .unwrap();
+    w.status(&x, Status::Closed).await;
+    for n in 2..=10 {
+        assert!(no_deletions(&w.pass_on(n).await));
+    }
+    w.clock.set(w.utc(10, 23, 30));
+    let c = w.pass().await;
+    assert_eq!((c.closed, c.deleted()), (1, 1), "{c:?}");
+    assert!(w.saadd.thread(m.thread).is_err());
+    assert!(w.saadd.vault().get(&m.thread.0).is_none());
+    assert!(w.exists(&x), "still day 10 in Mexico City");
+    let c = w.pass_on(11).await;
+    assert_eq!((c.closed, c.deleted()), (1, 1), "{c:?}");
+    w.assert_gone(&x).await;
+
+    w.pass_on(12).await;
+    let report = w.check();
+    assert_eq!(report.violations, vec![]);
+    assert_eq!(report.entities, 2);
+    assert_eq!(report.deleted_by_rule.closed, 2);
+    let deleted: Vec<(retention::EntityId, Day, Option<Day>)> = w
+        .entries()
+        .iter()
+        .filter_map(|e| match e.event {
+            Event::Deleted {
+                entity, deadline, ..
+            } => Some((entity, e.day, deadline)),
+            _ => None,
+        })
+        .collect();
+    assert!(deleted.contains(&(mad_id, w.day(11), Some(w.day(11)))));
+    assert!(deleted.contains(&(sej_id, w.day(11), Some(w.day(11)))));
+    assert!(w.entries().iter().any(|e| e.event
+        == Event::Entity {
+            entity: mad_id,
+            zone: retention::ZoneName::new("Europe/Madrid").unwrap(),
+        }));
     w.server.stop().await;
 }

@@ -11,7 +11,7 @@
 //!   Wraps are further sealed under the thread's **storage key** `SK`, kept
 //!   in the key vault, so destroying `SK` makes every wrap, and with them
 //!   every message, unrecoverable even to a recipient holding old storage
-//!   pages (crypto-shredding, spec/retention.md once written).
+//!   pages (crypto-shredding, spec/retention.md).
 //! - an **epoch link** seals `TK_{e-1}` under `TK_e`: whoever holds the
 //!   current key reads the whole history; someone removed at epoch `e`
 //!   keeps `TK_{e-1}` at most and cannot read what is sealed under `TK_e`.
