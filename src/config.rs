@@ -35,6 +35,17 @@ pub struct Config {
     /// Encrypted backups and their expiring keys (spec/retention.md).
     #[serde(default)]
     pub backup: BackupConfig,
+    /// The retention policy new entities start with, per kind
+    /// (spec/retention.md); `buzon retention set` changes an entity's.
+    #[serde(default)]
+    pub retention: RetentionConfig,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    pub question: Option<crate::core::retention::Policy>,
+    pub claim: Option<crate::core::retention::Policy>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -122,6 +133,20 @@ impl Config {
     }
 
     /// Reads and checks a configuration file.
+    /// The policies new entities start with: `[retention.question]` and
+    /// `[retention.claim]`, else the built-in defaults.
+    pub fn retention_defaults(&self) -> Result<[crate::core::retention::Policy; 2], String> {
+        use crate::core::retention::Policy;
+        use crate::core::status::Kind;
+        let q = self.retention.question.unwrap_or(Policy::default_for(Kind::Question));
+        let c = self.retention.claim.unwrap_or(Policy::default_for(Kind::Claim));
+        for (name, p) in [("question", q), ("claim", c)] {
+            p.validate()
+                .map_err(|e| format!("[retention.{name}]: {e}"))?;
+        }
+        Ok([q, c])
+    }
+
     /// Backup settings for the data directory `data`.
     pub fn backup_settings(
         &self,

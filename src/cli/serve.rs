@@ -55,6 +55,9 @@ pub fn open_service(data: &Path, config: &Config) -> Result<Services, OpenError>
     )
     .map_err(OpenError::Other)?;
     services.backup = Some(backup);
+    services
+        .saadd
+        .set_retention_defaults(config.retention_defaults().map_err(OpenError::Other)?);
     Ok(services)
 }
 

@@ -91,6 +91,8 @@ pub struct Saadd {
     uploads: Arc<std::sync::Mutex<std::collections::HashSet<[u8; 32]>>>,
     pub limits: Limits,
     costs: Costs,
+    /// Policies for entities with none stored yet ([question, claim]).
+    pub(crate) retention_defaults: std::sync::OnceLock<[crate::core::retention::Policy; 2]>,
 }
 
 impl Saadd {
@@ -113,6 +115,7 @@ impl Saadd {
             uploads: Arc::default(),
             limits,
             costs,
+            retention_defaults: std::sync::OnceLock::new(),
         }
     }
 

@@ -90,7 +90,20 @@ impl Saadd {
             .get(Table::RetentionPolicy, &policy_key(entity, kind))?
         {
             Some(v) => serde_json::from_slice(&v).map_err(|_| SaaddError::Corrupt("policy")),
-            None => Ok(Policy::default_for(kind)),
+            None => Ok(self.default_policy(kind)),
+        }
+    }
+
+    /// The configured policy new entities start with (set once, at start).
+    pub fn set_retention_defaults(&self, defaults: [Policy; 2]) {
+        let _ = self.retention_defaults.set(defaults);
+    }
+
+    fn default_policy(&self, kind: Kind) -> Policy {
+        match (self.retention_defaults.get(), kind) {
+            (Some([q, _]), Kind::Question) => *q,
+            (Some([_, c]), Kind::Claim) => *c,
+            (None, k) => Policy::default_for(k),
         }
     }
 
