@@ -124,16 +124,28 @@ impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PolicyError::OutOfRange(field) => {
-                write!(f, "retention {field:?} must be 1 to {MAX_DAYS} days")
+                write!(f, "`{}` must be 1 to {MAX_DAYS} days", field.name())
             }
             PolicyError::LongerThanCap(field) => {
-                write!(f, "retention {field:?} must not be longer than the cap")
+                write!(f, "`{}` must not be longer than `cap`", field.name())
             }
         }
     }
 }
 
 impl std::error::Error for PolicyError {}
+
+impl PolicyField {
+    /// The field's name in the policy's JSON and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            PolicyField::Closed => "closed",
+            PolicyField::Inactive => "inactive",
+            PolicyField::Receipt => "receipt",
+            PolicyField::Cap => "cap",
+        }
+    }
+}
 
 impl Policy {
     /// The default policy for a kind of thread: questions

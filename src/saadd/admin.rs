@@ -127,7 +127,7 @@ impl Saadd {
                 None | Some("") => None,
                 Some(z) => Some(
                     crate::core::zone::Zone::named(z)
-                        .map_err(|_| SaaddError::Invalid("time zone"))?
+                        .map_err(|_| SaaddError::Invalid("time zone (use an IANA name such as America/Mexico_City)"))?
                         .name()
                         .to_string(),
                 ),
