@@ -1408,3 +1408,95 @@ async fn each_entity_counts_its_own_days() {
         }));
     w.server.stop().await;
 }
+
+// ---------------------------------------------------------------------------
+// 11. Threads from before retention
+
+impl World {
+    /// Turns the data directory into one written before retention existed:
+    /// no policies, no audit entries, threads with no handle or policy.
+    fn strip_retention(&self, legacy: &[(&Made, Day)]) {
+        let store = self.saadd.store();
+        let mut b = Batch::new();
+        for table in [Table::AuditPending, Table::RetentionPolicy] {
+            for k in store.scan_keys(table, &[], usize::MAX).unwrap() {
+                b.delete(table, k);
+            }
+        }
+        for (t, created) in legacy {
+            let bytes = store.get(Table::Thread, &t.id.0).unwrap().unwrap();
+            let mut r: ThreadRecord = serde_json::from_slice(&bytes).unwrap();
+            r.audit = None;
+            r.policy = None;
+            r.policy_floor = None;
+            r.audit_seq = 0;
+            r.created = *created;
+            b.put(Table::Thread, t.id.0, serde_json::to_vec(&r).unwrap());
+        }
+        store.apply(b).unwrap();
+        store.flush().unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn threads_from_before_retention_are_adopted_from_their_creation_day() {
+    let w = World::new().await;
+    // Made 100 days ago, with messages until today: within the default
+    // question cap (730 days).
+    let recent = w
+        .submit(Kind::Question, "Anterior a la retención", vec![])
+        .await;
+    w.strip_retention(&[(&recent, Day(w.day0.0 - 100))]);
+    assert!(w.record(&recent).audit.is_none());
+
+    w.server.services.prepare_retention().await.unwrap();
+    let c = w.pass().await;
+    assert_eq!((c.adopted, c.deleted()), (1, 0), "{c:?}");
+    let r = w.record(&recent);
+    assert!(r.audit.is_some());
+    assert_eq!(r.policy, Some(Policy::default_for(Kind::Question)));
+    assert_eq!(w.pass().await.adopted, 0, "adopted once");
+    w.assert_readable(&recent).await;
+
+    w.pass_on(1).await;
+    let entries = w.entries();
+    let handle = Handle(r.audit.unwrap().0);
+    assert_eq!(
+        thread_story(&entries, handle),
+        vec![(Day(w.day0.0 - 100), "created")]
+    );
+    let report = w.check();
+    assert_eq!(report.violations, vec![]);
+    assert_eq!(report.open_within_deadline, 1);
+    let scan = buzon::audit::scan::scan(&w.server.services).unwrap();
+    assert!(scan.problems.is_empty(), "{}", scan.summary());
+    w.server.stop().await;
+}
+
+/// A thread made before retention and older than the cap is deleted by the
+/// first pass (the policy says it must go). The log must not then show an
+/// honest upgrade as a late deletion.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_thread_older_than_the_cap_at_the_upgrade_is_deleted_and_the_log_stays_clean() {
+    let w = World::new().await;
+    let old = w
+        .submit(Kind::Question, "Muy anterior a la retención", vec![])
+        .await;
+    w.strip_retention(&[(&old, Day(w.day0.0 - 800))]);
+    w.server.services.prepare_retention().await.unwrap();
+    let c = w.pass().await;
+    assert_eq!((c.adopted, c.cap, c.deleted()), (1, 1, 1), "{c:?}");
+    w.assert_gone(&old).await;
+    w.pass_on(1).await;
+    let report = w.check();
+    let deleted: Vec<(Day, Rule, Option<Day>)> = w
+        .entries()
+        .iter()
+        .filter_map(|e| match e.event {
+            Event::Deleted { rule, deadline, .. } => Some((e.day, rule, deadline)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(report.violations, vec![], "{deleted:?}");
+    w.server.stop().await;
+}

@@ -340,8 +340,12 @@ impl Saadd {
                 };
                 self.log_thread(b, record, day, event);
             }
-            _ => {
-                record.closed = (to == Status::Closed).then_some(day);
+            // Closed again while closed keeps its day (no clock moves
+            // unlogged); a thread with no handle yet is logged later by
+            // the sweeper with the state it has then.
+            (true, true, _) => {}
+            (_, now_closed, _) => {
+                record.closed = now_closed.then_some(day);
             }
         }
         Ok(())
@@ -510,7 +514,17 @@ impl Saadd {
         record: &mut ThreadRecord,
     ) -> Result<(), SaaddError> {
         let created = record.created;
-        self.audit_new_thread(b, record, created)
+        self.audit_new_thread(b, record, created)?;
+        // A thread already closed: its closing is logged too, so the
+        // closed rule's deadline is checkable.
+        if let (Some(day), Some(handle)) = (record.closed, record.audit) {
+            let event = Event::Closed {
+                entity: EntityId(record.entity.0),
+                thread: Handle(handle.0),
+            };
+            self.log_thread(b, record, day, event);
+        }
+        Ok(())
     }
 
     /// Moves storage keys left in sled's `Vault` table by earlier versions
