@@ -138,8 +138,14 @@ impl Config {
     pub fn retention_defaults(&self) -> Result<[crate::core::retention::Policy; 2], String> {
         use crate::core::retention::Policy;
         use crate::core::status::Kind;
-        let q = self.retention.question.unwrap_or(Policy::default_for(Kind::Question));
-        let c = self.retention.claim.unwrap_or(Policy::default_for(Kind::Claim));
+        let q = self
+            .retention
+            .question
+            .unwrap_or(Policy::default_for(Kind::Question));
+        let c = self
+            .retention
+            .claim
+            .unwrap_or(Policy::default_for(Kind::Claim));
         for (name, p) in [("question", q), ("claim", c)] {
             p.validate()
                 .map_err(|e| format!("[retention.{name}]: {e}"))?;

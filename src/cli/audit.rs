@@ -93,7 +93,9 @@ pub fn absolute(p: PathBuf) -> PathBuf {
     std::path::absolute(&p).unwrap_or(p)
 }
 
-/// Parses `YYYY-MM-DD` into the last second of that day, UTC.
+/// Parses `YYYY-MM-DD` into noon UTC of that day: the same calendar day
+/// in every zone from UTC−12 to UTC+11, so each entity's "today" is the
+/// date asked for.
 fn end_of(date: &str) -> Option<u64> {
     let mut parts = date.trim().splitn(3, '-');
     let y: i64 = parts.next()?.parse().ok()?;
@@ -106,7 +108,7 @@ fn end_of(date: &str) -> Option<u64> {
     )
     .ok()?;
     let days = date.since(jiff::civil::date(1970, 1, 1)).ok()?.get_days();
-    u64::try_from(i64::from(days) * 86_400 + 86_399).ok()
+    u64::try_from(i64::from(days) * 86_400 + 43_200).ok()
 }
 
 pub async fn verify(cmd: AuditCmd) -> Result<(), String> {
@@ -154,7 +156,8 @@ pub async fn verify(cmd: AuditCmd) -> Result<(), String> {
         .get_json::<crate::core::api::SignedDocument>("/api/v1/entities", "entities")
         .await
         .ok()
-        .and_then(|d| serde_json::from_str::<crate::core::api::EntityDocument>(&d.document).ok())
+        .and_then(|d| crate::core::api::unb64(&d.document))
+        .and_then(|bytes| serde_json::from_slice::<crate::core::api::EntityDocument>(&bytes).ok())
         .map(|d| d.entities.into_iter().map(|e| (e.id.0, e.slug)).collect())
         .unwrap_or_default();
     let text = render(&v, lang, &names);
@@ -304,8 +307,10 @@ fn integrity(lang: Lang, i: &Integrity) -> String {
         (Lang::En, Integrity::BadEntry { index }) => format!("entry {index} is not in the format of spec/tlog.md"),
         (Lang::Es, Integrity::Inclusion { index }) => format!("la prueba de inclusión del servidor para la entrada {index} no verifica"),
         (Lang::En, Integrity::Inclusion { index }) => format!("the server's inclusion proof for entry {index} does not verify"),
-        (Lang::Es, Integrity::BadState) => "el archivo de estado no contiene un punto de control firmado con esta llave".into(),
-        (Lang::En, Integrity::BadState) => "the state file holds no checkpoint signed by this key".into(),
+        (Lang::Es, Integrity::BadState) => "el archivo de estado no contiene un punto de control firmado con esta llave: si el servidor cambió de llave, eso también es un hallazgo; para empezar de nuevo a propósito, borre el archivo".into(),
+        (Lang::En, Integrity::BadState) => "the state file holds no checkpoint signed by this key: if the server changed its key, that is a finding too; to start over on purpose, delete the file".into(),
+        (Lang::Es, Integrity::Backdated { index, day, run_day }) => format!("la entrada {index} apareció después de su verificación del {} pero tiene fecha {}: se escribió después de los hechos", run_day.iso(), day.iso()),
+        (Lang::En, Integrity::Backdated { index, day, run_day }) => format!("entry {index} appeared after your run of {} but is dated {}: it was written after the fact", run_day.iso(), day.iso()),
     }
 }
 

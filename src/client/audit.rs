@@ -21,12 +21,17 @@ const MAX_INCLUSION_CHECKS: usize = 200;
 /// The longest log the verifier downloads (entries are small JSON).
 const MAX_ENTRIES: u64 = 50_000_000;
 
-/// What the auditor keeps between runs: the last checkpoint it verified.
+/// What the auditor keeps between runs: the last checkpoint it verified,
+/// and the (UTC) day of that run.
 #[derive(Serialize, Deserialize)]
 pub struct AuditState {
     pub v: u8,
     /// The signed note, as served.
     pub checkpoint: String,
+    /// The day of the run that saved it: entries appended after it may
+    /// not be dated much earlier (a backdated deletion).
+    #[serde(default)]
+    pub run_day: Option<crate::core::Day>,
 }
 
 /// A problem with the log itself (not with the policy).
@@ -45,6 +50,13 @@ pub enum Integrity {
     Inclusion { index: u64 },
     /// The saved state file holds a checkpoint this key did not sign.
     BadState,
+    /// An entry that appeared after the last run is dated more than a day
+    /// before that run: a deletion (or other event) written after the fact.
+    Backdated {
+        index: u64,
+        day: crate::core::Day,
+        run_day: crate::core::Day,
+    },
 }
 
 /// The outcome of one run.
@@ -93,15 +105,15 @@ pub async fn verify(
     state_path: &Path,
     now_unix: u64,
 ) -> Result<Verified, ClientError> {
-    let verifier = NoteVerifier::parse(vkey.trim()).map_err(|_| ClientError::BadServerKey)?;
+    let verifier = NoteVerifier::parse(vkey.trim()).map_err(|_| ClientError::BadLogKey)?;
     let note = String::from_utf8(api.get_bytes("/api/v1/audit/checkpoint").await?)
         .map_err(|_| ClientError::BadAnswer("checkpoint"))?;
     let text = verifier
         .open(&note)
-        .map_err(|_| ClientError::BadSignature)?;
+        .map_err(|_| ClientError::LogNotSigned)?;
     let checkpoint = Checkpoint::parse(&text).map_err(|_| ClientError::BadAnswer("checkpoint"))?;
     if checkpoint.origin != verifier.name {
-        return Err(ClientError::BadSignature);
+        return Err(ClientError::LogNotSigned);
     }
     if checkpoint.size > MAX_ENTRIES {
         return Err(ClientError::BadAnswer("checkpoint size"));
@@ -110,9 +122,11 @@ pub async fn verify(
 
     // 1. The log only grew since the last saved checkpoint.
     let mut previous = None;
+    let mut last_run = None;
     if let Ok(saved) = std::fs::read_to_string(state_path) {
-        match serde_json::from_str::<AuditState>(&saved)
-            .ok()
+        let state = serde_json::from_str::<AuditState>(&saved).ok();
+        last_run = state.as_ref().and_then(|s| s.run_day);
+        match state
             .and_then(|s| verifier.open(&s.checkpoint).ok())
             .and_then(|t| Checkpoint::parse(&t).ok())
         {
@@ -189,6 +203,19 @@ pub async fn verify(
                 if matches!(e.event, Event::Deleted { .. }) {
                     deletions.push(i as u64);
                 }
+                // New since the last run, yet dated well before it: entries
+                // are appended the day after their day ends (a zone away
+                // from UTC at most adds one), so older means after the fact.
+                if let (Some(old), Some(run)) = (&previous, last_run) {
+                    let index = i as u64;
+                    if index >= old.size && e.day.0.saturating_add(2) < run.0 {
+                        integrity.push(Integrity::Backdated {
+                            index,
+                            day: e.day,
+                            run_day: run,
+                        });
+                    }
+                }
                 entries.push(e);
             }
             Err(_) => integrity.push(Integrity::BadEntry { index: i as u64 }),
@@ -235,7 +262,11 @@ pub async fn verify(
     let sound = !integrity.iter().any(|i| {
         matches!(
             i,
-            Integrity::Shrank { .. } | Integrity::Forked { .. } | Integrity::RootMismatch
+            Integrity::Shrank { .. }
+                | Integrity::Forked { .. }
+                | Integrity::RootMismatch
+                | Integrity::BadState
+                | Integrity::Backdated { .. }
         )
     });
     let mut saved = false;
@@ -243,6 +274,7 @@ pub async fn verify(
         let state = AuditState {
             v: 1,
             checkpoint: note,
+            run_day: Some(crate::core::Day::from_unix_seconds(now_unix)),
         };
         let tmp = state_path.with_extension("tmp");
         let json =

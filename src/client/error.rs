@@ -114,6 +114,10 @@ pub enum ClientError {
     Seal,
     /// The memory-hard derivation failed (out of memory).
     Kdf,
+    /// `buzon audit verify --key` is not a signed-note verifier key.
+    BadLogKey,
+    /// The audit log's checkpoint is not signed by the `--key` given.
+    LogNotSigned,
 }
 
 impl ClientError {
@@ -151,6 +155,18 @@ impl ClientError {
                 )
             ),
             BadAddress(e) => format!("{}: {e}", t(lang, "dirección no válida", "bad address")),
+            BadLogKey => t(
+                lang,
+                "--key debe ser la llave del registro de auditoría (nombre+id+llave), como la imprime `buzon audit key`",
+                "--key must be the audit log's verifier key (name+id+key), as `buzon audit key` prints it",
+            )
+            .to_owned(),
+            LogNotSigned => t(
+                lang,
+                "el punto de control del registro de auditoría no está firmado con la llave de --key: o la llave no es la de este servidor, o el servidor cambió de llave",
+                "the audit log's checkpoint is not signed by the --key given: either the key is not this server's, or the server changed its key",
+            )
+            .to_owned(),
             BadServerKey => t(
                 lang,
                 "--server-key debe ser la llave del servidor en base64url (32 bytes), como la imprime `buzon server-key`",

@@ -127,7 +127,11 @@ impl Saadd {
                 None | Some("") => None,
                 Some(z) => Some(
                     crate::core::zone::Zone::named(z)
-                        .map_err(|_| SaaddError::Invalid("time zone (use an IANA name such as America/Mexico_City)"))?
+                        .map_err(|_| {
+                            SaaddError::Invalid(
+                                "time zone (use an IANA name such as America/Mexico_City)",
+                            )
+                        })?
                         .name()
                         .to_string(),
                 ),

@@ -20,7 +20,12 @@ fn authorised(st: &AppState, ctx: &Ctx, headers: &HeaderMap) -> Result<(), Respo
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| {
+            // The scheme is case-insensitive (RFC 9110 §11.1).
+            v.get(..7)
+                .filter(|s| s.eq_ignore_ascii_case("bearer "))
+                .and_then(|_| v.get(7..))
+        })
         .unwrap_or("");
     match crate::audit::access::allowed(st.saadd.store().as_ref(), token) {
         Ok(true) => Ok(()),
