@@ -47,8 +47,9 @@ const MAGIC: &[u8; 13] = b"buzon-backup\0";
 const VERSION: u8 = 1;
 const HEADER_LEN: usize = 13 + 1 + 16 + 4;
 const FRAME_PLAIN: usize = 1 << 20;
-/// Longest frame accepted when reading (1 MiB of records plus sealing).
-const FRAME_MAX: usize = FRAME_PLAIN + 64 * 1024;
+/// Longest frame accepted when reading: 1 MiB of records, or one larger
+/// record alone, plus sealing.
+const FRAME_MAX: usize = 8 * FRAME_PLAIN;
 
 /// Where backup keys live and how long they last.
 #[derive(Clone, Debug)]
@@ -180,11 +181,14 @@ impl<W: Write> FrameWriter<W> {
         Ok(())
     }
 
+    /// Adds a record; a frame is sealed before it would pass 1 MiB, so
+    /// only a record larger than that (none is: sled values stay under
+    /// 300 KiB) makes a frame alone.
     fn record(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.buf.extend_from_slice(bytes);
-        if self.buf.len() >= FRAME_PLAIN {
+        if !self.buf.is_empty() && self.buf.len() + bytes.len() > FRAME_PLAIN {
             self.flush_frame(false)?;
         }
+        self.buf.extend_from_slice(bytes);
         Ok(())
     }
 }
@@ -212,12 +216,16 @@ pub async fn backup(
     let (key_id, key) = current_key(&keys, settings, today, entropy.as_ref())?;
     let _w = saadd.write_lock().await;
     let store = saadd.store().clone();
-    let log_size = services.audit.size().map_err(|e| e.to_string())?;
-    let log_root = services.audit.root().map_err(|e| e.to_string())?;
+    let audit = services.audit.clone();
     let vault = saadd.vault().clone();
     let out = out.to_path_buf();
     let tmp = out.with_extension("partial");
     let info = tokio::task::spawn_blocking(move || -> Result<BackupInfo, String> {
+        // No daily batch while the tables are copied: the size and root
+        // recorded here are those of the log in the backup.
+        let _log = audit.hold().map_err(|e| e.to_string())?;
+        let log_size = audit.size().map_err(|e| e.to_string())?;
+        let log_root = audit.root().map_err(|e| e.to_string())?;
         let file = std::fs::File::create(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
         let mut header = Vec::with_capacity(HEADER_LEN);
         header.extend_from_slice(MAGIC);
@@ -476,6 +484,9 @@ pub struct RestoreInfo {
     pub imported: u64,
     pub deleted: usize,
     pub lost: usize,
+    pub policies: usize,
+    pub staff_removed: usize,
+    pub staff_rekey: usize,
 }
 
 /// Loads a backup into `data`, which must be new or empty: sled entries
@@ -562,13 +573,16 @@ pub async fn finish_restore(
             .import_after(&export, info.log_size, &root)
             .map_err(|e| e.to_string())?;
         info.imported = newer.len() as u64;
-        let (deleted, lost) = services
+        let r = services
             .saadd
             .apply_logged(&newer)
             .await
             .map_err(|e| e.to_string())?;
-        info.deleted = deleted;
-        info.lost = lost;
+        info.deleted = r.deleted;
+        info.lost = r.lost;
+        info.policies = r.policies;
+        info.staff_removed = r.staff_removed;
+        info.staff_rekey = r.staff_rekey;
     }
     services
         .audit

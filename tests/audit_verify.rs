@@ -693,7 +693,8 @@ async fn a_forked_checkpoint_is_reported_on_every_run_and_never_saved() {
         let v = w.verify("state.json").await;
         // The duplicated first entry is also dated long before the run.
         assert!(
-            v.integrity.contains(&Integrity::Forked { old: n, new: n + 1 }),
+            v.integrity
+                .contains(&Integrity::Forked { old: n, new: n + 1 }),
             "{:?}",
             v.integrity
         );

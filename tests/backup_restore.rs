@@ -73,7 +73,34 @@ async fn backups_restore_reapply_the_log_and_expire() {
     };
     server.services.backup = Some(settings.clone());
     let f = fixture(&server.saadd).await;
-    let kept = submit(&server, f.entity, "Denuncia que sobrevive").await;
+    // A 3 MiB attachment: the backup spans several 1 MiB frames.
+    let kept = {
+        let saadd = &server.saadd;
+        let readers: Vec<_> = saadd
+            .coordinators(f.entity)
+            .unwrap()
+            .iter()
+            .map(|c| c.id)
+            .collect();
+        let new = saadd.begin_thread();
+        let mut sink = saadd.new_thread_sink(&new);
+        let big: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+        sink.write(&big).unwrap();
+        let file = sink
+            .finish("anexo.bin", "application/octet-stream")
+            .unwrap();
+        saadd
+            .submit(
+                f.entity,
+                Kind::Claim,
+                "Denuncia que sobrevive",
+                &readers,
+                new,
+                vec![file],
+            )
+            .await
+            .unwrap()
+    };
     let withdrawn = submit(
         &server,
         f.entity,
@@ -82,13 +109,16 @@ async fn backups_restore_reapply_the_log_and_expire() {
     .await;
     clock.advance_days(1);
     server.services.retention_pass().await.unwrap();
+    // Made on the backup's day: its entry is still pending in the backup,
+    // and the live log appends it later.
+    let pending_at_backup = submit(&server, f.entity, "Denuncia del día del respaldo").await;
 
     // The backup.
     let file = work.path().join("b1.buzon-backup");
     let info = buzon::backup::backup(&server.services, &settings, &file)
         .await
         .unwrap();
-    assert!(info.entries > 10 && info.keys == 2, "{info:?}");
+    assert!(info.entries > 10 && info.keys == 3, "{info:?}");
     let raw = std::fs::read(&file).unwrap();
     assert!(
         !raw.windows(10).any(|w| w == &b"Denuncia q"[..]),
@@ -108,6 +138,19 @@ async fn backups_restore_reapply_the_log_and_expire() {
         .await
         .unwrap();
     let later = submit(&server, f.entity, "Denuncia posterior al respaldo").await;
+    // A shorter claim policy and a staff member removed after the backup.
+    let shorter = buzon::core::retention::Policy {
+        closed: 100,
+        inactive: 300,
+        receipt: 200,
+        cap: 1000,
+    };
+    server
+        .saadd
+        .set_policy(f.entity, Kind::Claim, shorter, false)
+        .await
+        .unwrap();
+    server.saadd.remove_staff(f.coord_b.id).await.unwrap();
     clock.advance_days(1);
     server.services.retention_pass().await.unwrap();
     let export = server.services.audit.export().unwrap();
@@ -126,7 +169,39 @@ async fn backups_restore_reapply_the_log_and_expire() {
         .await
         .unwrap();
     assert_eq!((done.deleted, done.lost), (1, 1), "{done:?}");
+    assert_eq!((done.policies, done.staff_removed), (1, 1), "{done:?}");
+    assert_eq!(
+        restored.saadd.policy(f.entity, Kind::Claim).unwrap(),
+        shorter
+    );
+    assert!(!restored.saadd.staff(f.coord_b.id).unwrap().active);
+    assert!(restored.saadd.thread(pending_at_backup.thread).is_ok());
     assert!(restored.saadd.thread(kept.thread).is_ok());
+    // The big attachment comes back whole.
+    let view = restored
+        .saadd
+        .read(
+            kept.thread,
+            buzon::core::envelope::Slot::Reporter,
+            &kept.secret,
+        )
+        .unwrap();
+    let (att, _) = view.attachments[0].clone();
+    let (meta, mut reader) = restored
+        .saadd
+        .attachment(
+            kept.thread,
+            att,
+            buzon::core::envelope::Slot::Reporter,
+            &kept.secret,
+        )
+        .unwrap();
+    let mut got = Vec::new();
+    while let Some(c) = reader.next_chunk().unwrap() {
+        got.extend_from_slice(c.expose());
+    }
+    assert_eq!(got.len() as u64, meta.size);
+    assert!(got.iter().enumerate().all(|(i, b)| *b == (i % 251) as u8));
     assert!(restored.saadd.thread(withdrawn.thread).is_err());
     assert!(restored.saadd.thread(later.thread).is_err());
     // The kept claim still opens with its receipt.

@@ -253,7 +253,16 @@ impl AuditLog {
     /// it to re-apply what happened after the backup.
     pub fn export(&self) -> Result<Export, AuditError> {
         use base64::Engine;
-        let checkpoint = self.checkpoint()?;
+        // Made first if none exists; then entries and checkpoint are read
+        // under the lock, so no batch lands between them.
+        self.checkpoint()?;
+        let _l = self.lock.lock().map_err(|_| AuditError::Corrupt("lock"))?;
+        let checkpoint = String::from_utf8(
+            self.store
+                .get(Table::Meta, META_CHECKPOINT)?
+                .ok_or(AuditError::Corrupt("checkpoint"))?,
+        )
+        .map_err(|_| AuditError::Corrupt("checkpoint"))?;
         let entries = self
             .all_entries()?
             .iter()
@@ -346,6 +355,20 @@ impl AuditLog {
         }
         if !newer.is_empty() {
             self.append_now(&newer, Some(export.checkpoint.clone()))?;
+            // Entries still pending in the backup that the live log
+            // appended afterwards are in the export now: not twice.
+            let appended: std::collections::HashSet<&[u8]> =
+                newer.iter().map(Vec::as_slice).collect();
+            let mut b = Batch::new();
+            for (key, value) in self.store.scan(Table::AuditPending, &[], usize::MAX)? {
+                if value.get(4..).is_some_and(|e| appended.contains(e)) {
+                    b.delete(Table::AuditPending, key);
+                }
+            }
+            if !b.is_empty() {
+                self.store.apply(b)?;
+                self.store.flush()?;
+            }
         }
         Ok(decoded)
     }
@@ -501,6 +524,12 @@ impl AuditLog {
             start = end;
         }
         Ok(out)
+    }
+
+    /// Holds the log still (a backup's snapshot): no batch is appended
+    /// while the guard lives.
+    pub fn hold(&self) -> Result<std::sync::MutexGuard<'_, ()>, AuditError> {
+        self.lock.lock().map_err(|_| AuditError::Corrupt("lock"))
     }
 
     /// Pending entries (decoded), for the host-side scan.

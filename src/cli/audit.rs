@@ -147,7 +147,12 @@ pub async fn verify(cmd: AuditCmd) -> Result<(), String> {
         None => crate::platform::Clock::unix_seconds(&crate::platform::SystemClock),
     };
     let mut api = Api::new(&server, proxy.as_deref(), lang).map_err(|e| e.message(lang))?;
-    api.set_bearer(zeroize::Zeroizing::new(access.trim().to_string()));
+    // The file may hold what `audit access add` printed around the token.
+    let token = access
+        .split_whitespace()
+        .find(|w| w.starts_with("audit_"))
+        .unwrap_or(access.trim());
+    api.set_bearer(zeroize::Zeroizing::new(token.to_string()));
     let v = crate::client::audit::verify(&api, &key, &state, now)
         .await
         .map_err(|e| e.message(lang))?;
@@ -219,12 +224,12 @@ pub fn render(v: &Verified, lang: Lang, names: &HashMap<[u8; 16], String>) -> St
     }
     out.push(match lang {
         Lang::Es => format!(
-            "{} hilos creados; {} borrados a tiempo (cerrado {}, inactivo {}, tope {}, retirados {}); {} abiertos dentro de plazo; {} esperan el lote diario.",
-            r.threads_created, r.deleted_on_time, r.deleted_by_rule.closed, r.deleted_by_rule.inactive, r.deleted_by_rule.cap, r.deleted_by_rule.withdrawn, r.open_within_deadline, r.awaiting_batch
+            "{} hilos creados; {} borrados a tiempo (cerrado {}, inactivo {}, tope {}, retirados {}, perdidos al restaurar {}); {} abiertos dentro de plazo; {} esperan el lote diario.",
+            r.threads_created, r.deleted_on_time, r.deleted_by_rule.closed, r.deleted_by_rule.inactive, r.deleted_by_rule.cap, r.deleted_by_rule.withdrawn, r.deleted_by_rule.lost, r.open_within_deadline, r.awaiting_batch
         ),
         Lang::En => format!(
-            "{} threads created; {} deleted on time (closed {}, inactive {}, cap {}, withdrawn {}); {} open within their deadline; {} await the daily batch.",
-            r.threads_created, r.deleted_on_time, r.deleted_by_rule.closed, r.deleted_by_rule.inactive, r.deleted_by_rule.cap, r.deleted_by_rule.withdrawn, r.open_within_deadline, r.awaiting_batch
+            "{} threads created; {} deleted on time (closed {}, inactive {}, cap {}, withdrawn {}, lost in a restore {}); {} open within their deadline; {} await the daily batch.",
+            r.threads_created, r.deleted_on_time, r.deleted_by_rule.closed, r.deleted_by_rule.inactive, r.deleted_by_rule.cap, r.deleted_by_rule.withdrawn, r.deleted_by_rule.lost, r.open_within_deadline, r.awaiting_batch
         ),
     });
     out.push(match lang {

@@ -47,6 +47,11 @@ pub async fn restore(
         ));
     }
     let keys = crate::backup::open_keys(&settings, entropy.clone())?;
+    // Keys past their day go first: an expired backup stays unreadable.
+    crate::backup::destroy_expired(
+        &keys,
+        crate::platform::Clock::today(&crate::platform::SystemClock),
+    )?;
     let (info, root) = crate::backup::load(&args.from, &keys, data, entropy)?;
     drop(keys);
     let services = match super::serve::open_service(data, &config) {
@@ -64,8 +69,13 @@ pub async fn restore(
         data.display(),
         if args.log.is_some() {
             format!(
-                "From the log export: {} later entries re-applied, {} threads deleted again, {} threads created after the backup logged as lost.\n",
-                info.imported, info.deleted, info.lost
+                "From the log export: {} later entries re-applied: {} threads deleted again, {} threads created after the backup logged as lost, {} policy changes set again, {} staff removed again, {} staff whose key changed after the backup lost access and need a new key (buzon staff reset-password or set-key).\n",
+                info.imported,
+                info.deleted,
+                info.lost,
+                info.policies,
+                info.staff_removed,
+                info.staff_rekey
             )
         } else {
             "No log export given: anything deleted after the backup is back until its deadline, and auditors will see the log fork.\n".to_string()

@@ -33,10 +33,10 @@ impl Zone {
             return Err(UnknownZone);
         }
         let tz = jiff::tz::db().get(name).map_err(|_| UnknownZone)?;
-        Ok(Zone {
-            name: name.to_string(),
-            tz,
-        })
+        // The database's own spelling: `america/mexico_city` is found, and
+        // stored (and logged) as `America/Mexico_City`.
+        let name = tz.iana_name().unwrap_or(name).to_string();
+        Ok(Zone { name, tz })
     }
 
     /// America/Mexico_City.

@@ -507,7 +507,12 @@ impl Saadd {
 
     /// Takes a staff member's access away from every thread: wraps deleted,
     /// and those threads rotate at their next write.
-    fn revoke_everywhere(&self, staff: Id, b: &mut Batch, forget: bool) -> Result<(), SaaddError> {
+    pub(super) fn revoke_everywhere(
+        &self,
+        staff: Id,
+        b: &mut Batch,
+        forget: bool,
+    ) -> Result<(), SaaddError> {
         for (_, v) in self.store.scan(Table::Thread, &[], 10_000_000)? {
             let mut t: super::ThreadRecord =
                 serde_json::from_slice(&v).map_err(|_| SaaddError::Corrupt("thread"))?;

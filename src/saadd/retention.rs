@@ -45,6 +45,22 @@ impl SweepCounts {
     }
 }
 
+/// What a restore re-applied from a newer log export.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Reapplied {
+    /// Threads deleted again.
+    pub deleted: usize,
+    /// Threads created after the backup, logged as lost.
+    pub lost: usize,
+    /// Policy changes set again.
+    pub policies: usize,
+    /// Staff removed again.
+    pub staff_removed: usize,
+    /// Staff whose key changed after the backup: their old key's access
+    /// is revoked and they need a new key (reset or set-key).
+    pub staff_rekey: usize,
+}
+
 /// A policy change as applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PolicyChange {
@@ -567,8 +583,39 @@ impl Saadd {
     /// carried out, closings and reopenings set again, and threads created
     /// after the backup — none of whose data exists here — are logged as
     /// lost. Returns (deleted, lost).
-    pub async fn apply_logged(&self, entries: &[Entry]) -> Result<(usize, usize), SaaddError> {
+    pub async fn apply_logged(&self, entries: &[Entry]) -> Result<Reapplied, SaaddError> {
         let _w = self.writes.lock().await;
+        let mut done = Reapplied::default();
+        // Staff first: a member removed after the backup is removed again;
+        // one whose key changed loses the old key's access (the new key is
+        // not in the log) and must be given a new one by the operator.
+        let mut b = Batch::new();
+        for e in entries {
+            if let Event::StaffKey { staff, change, .. } = &e.event {
+                let Ok(mut s) = self.staff(Id(staff.0)) else {
+                    continue;
+                };
+                match change {
+                    StaffKeyChange::Removed if s.active => {
+                        self.revoke_everywhere(s.id, &mut b, true)?;
+                        s.active = false;
+                        b.delete(Table::StaffLogin, s.login.as_bytes());
+                        b.put(Table::Staff, s.id.0, Self::json(&s));
+                        done.staff_removed += 1;
+                    }
+                    StaffKeyChange::Changed if s.active => {
+                        self.revoke_everywhere(s.id, &mut b, false)?;
+                        s.must_change_password = true;
+                        b.put(Table::Staff, s.id.0, Self::json(&s));
+                        done.staff_rekey += 1;
+                    }
+                    _ => {}
+                }
+                // Each removal rewrites thread records: apply before the
+                // next reads them.
+                self.store.apply(std::mem::take(&mut b))?;
+            }
+        }
         let mut by_handle = std::collections::HashMap::new();
         for t in self.all_threads()? {
             if let Some(h) = t.audit {
@@ -610,6 +657,35 @@ impl Saadd {
                         b.put(Table::Thread, t.id.0, Self::json(&*t));
                     }
                 }
+                Event::Policy {
+                    entity,
+                    kind,
+                    policy,
+                    existing,
+                } => {
+                    if self.entity(Id(entity.0)).is_err() {
+                        continue;
+                    }
+                    b.put(
+                        Table::RetentionPolicy,
+                        policy_key(Id(entity.0), *kind),
+                        Self::json(policy),
+                    );
+                    done.policies += 1;
+                    if *existing {
+                        for t in by_handle.values_mut() {
+                            if t.entity.0 != entity.0 || t.kind != *kind {
+                                continue;
+                            }
+                            let mut clock = clock_of(t);
+                            if clock.apply_change(*policy, e.day) {
+                                t.policy = Some(clock.policy);
+                                t.policy_floor = clock.floor;
+                                b.put(Table::Thread, t.id.0, Self::json(&*t));
+                            }
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -631,8 +707,9 @@ impl Saadd {
         }
         self.store.apply(b)?;
         self.store.flush()?;
-        let deleted = self.shred_logged(gone, false)?;
-        Ok((deleted, lost.len()))
+        done.deleted = self.shred_logged(gone, false)?;
+        done.lost = lost.len();
+        Ok(done)
     }
 
     /// Logs a staff member's key: added, changed (a password change or

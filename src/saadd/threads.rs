@@ -842,7 +842,12 @@ impl Saadd {
             else {
                 continue;
             };
-            let t = self.thread(id)?;
+            // A thread being deleted is gone for every reader.
+            let t = match self.thread(id) {
+                Ok(t) => t,
+                Err(SaaddError::NotFound) => continue,
+                Err(e) => return Err(e),
+            };
             if t.readers.contains(&staff.id) {
                 out.push(t);
             }
