@@ -139,6 +139,9 @@ pub async fn create(
         "{}",
         show::readers_of_new_thread(lang, &entity.name, &coordinators)
     );
+    if let Some(r) = &entity.retention {
+        eprintln!("{}", show::retention(lang, r, req.kind == Kind::Claim));
+    }
     if req.dry_run {
         return Ok(None);
     }

@@ -88,6 +88,29 @@ pub fn readers_of_new_thread(lang: Lang, entity_name: &str, readers: &[StaffKey]
     out
 }
 
+/// The entity's retention for this kind of thread, as its page says it.
+pub fn retention(lang: Lang, shown: &crate::core::api::RetentionShown, claim: bool) -> String {
+    let p = if claim { &shown.claim } else { &shown.question };
+    let mut out = match lang {
+        Lang::Es => format!(
+            "Se borra {} días después de cerrarse, o tras {} días sin mensajes de nadie, y en todo caso {} días después de enviarse; tu recibo deja de abrirla tras {} días sin mensajes. Al borrarse se destruye la llave que la descifra.",
+            p.closed, p.inactive, p.cap, p.receipt
+        ),
+        Lang::En => format!(
+            "It is deleted {} days after being closed, or after {} days with no message from anyone, and in any case {} days after being sent; your receipt stops opening it after {} days with no messages. Deletion destroys the key that decrypts it.",
+            p.closed, p.inactive, p.cap, p.receipt
+        ),
+    };
+    if let Some(days) = shown.backup_days {
+        out.push(' ');
+        out.push_str(&match lang {
+            Lang::Es => format!("Las copias de respaldo cifradas dejan de poder leerse a más tardar {days} días después."),
+            Lang::En => format!("Encrypted backups can no longer be read at most {days} days later."),
+        });
+    }
+    out
+}
+
 /// An opened thread, in full.
 pub fn thread(lang: Lang, opened: &OpenedThread) -> String {
     let v = &opened.view;

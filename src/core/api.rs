@@ -75,6 +75,20 @@ pub struct EntityKeys {
     /// `open` or `token`.
     pub policy: String,
     pub staff: Vec<StaffKey>,
+    /// The retention policy reporters are shown before they write
+    /// (spec/retention.md); absent from servers before retention.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<RetentionShown>,
+}
+
+/// An entity's retention, as its page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetentionShown {
+    pub question: crate::core::retention::Policy,
+    pub claim: crate::core::retention::Policy,
+    /// Days an encrypted backup stays readable at most, if backups are set up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_days: Option<u32>,
 }
 
 /// How a staff member reads: on their own device only, or through the

@@ -125,6 +125,7 @@ impl Saadd {
     pub fn entity_document(
         &self,
         policy: &dyn Fn(Id) -> String,
+        backup_days: Option<u32>,
     ) -> Result<EntityDocument, SaaddError> {
         // One scan of the staff for every entity, not one per entity: every
         // client command asks for this document.
@@ -146,6 +147,11 @@ impl Saadd {
         let mut entities = Vec::new();
         for e in self.entities()? {
             let staff = by_entity.remove(&e.id).unwrap_or_default();
+            let retention = Some(crate::core::api::RetentionShown {
+                question: self.policy(e.id, crate::core::status::Kind::Question)?,
+                claim: self.policy(e.id, crate::core::status::Kind::Claim)?,
+                backup_days,
+            });
             entities.push(EntityKeys {
                 id: e.id,
                 policy: policy(e.id),
@@ -153,6 +159,7 @@ impl Saadd {
                 name: e.name,
                 complaints_office: e.complaints_office,
                 staff,
+                retention,
             });
         }
         Ok(EntityDocument {

@@ -334,15 +334,18 @@ fn id(st: &AppState, ctx: &Ctx, text: &str) -> Result<Id, Response> {
 pub async fn entities(State(st): State<AppState>, ctx: Ctx) -> Response {
     let signed = (|| {
         let tokens = st.tokens.clone();
-        let doc = st.saadd.entity_document(&|id| {
-            use crate::core::tokens::{Policy, Scope};
-            // A policy that cannot be read is shown as `token`: clients
-            // then ask for a pass rather than be refused later.
-            match tokens.policy(&Scope::Entity(id)) {
-                Ok(Policy::Open) => "open".to_owned(),
-                _ => "token".to_owned(),
-            }
-        })?;
+        let doc = st.saadd.entity_document(
+            &|id| {
+                use crate::core::tokens::{Policy, Scope};
+                // A policy that cannot be read is shown as `token`: clients
+                // then ask for a pass rather than be refused later.
+                match tokens.policy(&Scope::Entity(id)) {
+                    Ok(Policy::Open) => "open".to_owned(),
+                    _ => "token".to_owned(),
+                }
+            },
+            st.backup_horizon_days,
+        )?;
         let document = serde_json::to_vec(&doc).map_err(|_| SaaddError::Corrupt("document"))?;
         let seed = st.saadd.signing_seed()?;
         let signed = crate::core::api::sign_document(seed.expose(), &document)
