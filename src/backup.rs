@@ -489,15 +489,25 @@ pub struct RestoreInfo {
     pub staff_rekey: usize,
 }
 
+/// What [`load`] leaves open for [`finish_restore`].
+pub struct Loaded {
+    pub info: RestoreInfo,
+    /// The backup's log root.
+    pub root: [u8; 32],
+    pub store: crate::store::SledStore,
+    pub vault: Vault,
+}
+
 /// Loads a backup into `data`, which must be new or empty: sled entries
-/// into `data/db`, storage keys into `data/vault`. The caller then opens
-/// the service and calls [`finish_restore`].
+/// into `data/db`, storage keys into `data/vault`. The caller builds the
+/// service over the store and vault returned (sled releases its lock only
+/// a moment after close) and calls [`finish_restore`].
 pub fn load(
     from: &Path,
     keys: &Vault,
     data: &Path,
     entropy: Arc<dyn Entropy>,
-) -> Result<(RestoreInfo, [u8; 32]), String> {
+) -> Result<Loaded, String> {
     if data.exists()
         && std::fs::read_dir(data)
             .map_err(|e| format!("{}: {e}", data.display()))?
@@ -552,7 +562,12 @@ pub fn load(
     }
     store.apply(b).map_err(|e| e.to_string())?;
     store.flush().map_err(|e| e.to_string())?;
-    Ok((info, root))
+    Ok(Loaded {
+        info,
+        root,
+        store,
+        vault,
+    })
 }
 
 /// After [`load`]: re-applies what a newer log export recorded (if given),

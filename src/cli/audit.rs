@@ -37,7 +37,8 @@ pub enum AuditCmd {
         /// Proxy, e.g. socks5h://127.0.0.1:9050 for Tor.
         #[arg(long)]
         proxy: Option<String>,
-        /// Check as of this date (YYYY-MM-DD, end of that day) instead of now.
+        /// Check as of this date (YYYY-MM-DD: that calendar day in every
+        /// entity's zone) instead of today.
         #[arg(long)]
         date: Option<String>,
     },

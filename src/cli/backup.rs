@@ -52,9 +52,10 @@ pub async fn restore(
         &keys,
         crate::platform::Clock::today(&crate::platform::SystemClock),
     )?;
-    let (info, root) = crate::backup::load(&args.from, &keys, data, entropy)?;
+    let loaded = crate::backup::load(&args.from, &keys, data, entropy)?;
     drop(keys);
-    let services = match super::serve::open_service(data, &config) {
+    let (info, root) = (loaded.info, loaded.root);
+    let services = match super::serve::services_over(loaded.store, loaded.vault, data, &config) {
         Ok(s) => s,
         Err(super::serve::OpenError::Locked) => return Err("the data directory is in use".into()),
         Err(super::serve::OpenError::Other(e)) => return Err(e),

@@ -38,10 +38,21 @@ pub fn open_service(data: &Path, config: &Config) -> Result<Services, OpenError>
         StoreError::Locked => OpenError::Locked,
         other => OpenError::Other(other.to_string()),
     })?;
-    let limits = config.limits().map_err(OpenError::Other)?;
-    let tokens = config.token_settings().map_err(OpenError::Other)?;
     let vault = crate::store::vault::Vault::open(&data.join("vault"), Arc::new(OsEntropy))
         .map_err(|e| OpenError::Other(format!("key vault: {e}")))?;
+    services_over(store, vault, data, config)
+}
+
+/// The service over a store and key vault already open (a restore keeps
+/// the ones it loaded: sled releases its lock only a moment after close).
+pub fn services_over(
+    store: SledStore,
+    vault: crate::store::vault::Vault,
+    data: &Path,
+    config: &Config,
+) -> Result<Services, OpenError> {
+    let limits = config.limits().map_err(OpenError::Other)?;
+    let tokens = config.token_settings().map_err(OpenError::Other)?;
     let backup = config.backup_settings(data).map_err(OpenError::Other)?;
     let mut services = Services::new(
         Arc::new(store),

@@ -275,6 +275,7 @@ pub(crate) mod tests {
                 staff(3, "advisor", "Asesora Ana", Reads::Device),
                 staff(4, "advisor", "Asesor Beto", Reads::Server),
             ],
+            retention: None,
         }
     }
 

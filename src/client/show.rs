@@ -93,11 +93,11 @@ pub fn retention(lang: Lang, shown: &crate::core::api::RetentionShown, claim: bo
     let p = if claim { &shown.claim } else { &shown.question };
     let mut out = match lang {
         Lang::Es => format!(
-            "Se borra {} días después de cerrarse, o tras {} días sin mensajes de nadie, y en todo caso {} días después de enviarse; tu recibo deja de abrirla tras {} días sin mensajes. Al borrarse se destruye la llave que la descifra.",
+            "Se borra {} días después de cerrarse, o tras {} días sin mensajes de nadie, y en todo caso {} días después de enviarse; tu recibo deja de abrirla tras {} días sin mensajes. Al borrarse se destruye la llave que la descifra (en discos que sobrescriben en su lugar o cifrados completos).",
             p.closed, p.inactive, p.cap, p.receipt
         ),
         Lang::En => format!(
-            "It is deleted {} days after being closed, or after {} days with no message from anyone, and in any case {} days after being sent; your receipt stops opening it after {} days with no messages. Deletion destroys the key that decrypts it.",
+            "It is deleted {} days after being closed, or after {} days with no message from anyone, and in any case {} days after being sent; your receipt stops opening it after {} days with no messages. Deletion destroys the key that decrypts it (on disks that overwrite in place or are fully encrypted).",
             p.closed, p.inactive, p.cap, p.receipt
         ),
     };

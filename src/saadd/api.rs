@@ -174,7 +174,11 @@ impl Saadd {
     /// The thread a lookup handle finds (spec/api.md, "Sessions").
     pub fn thread_by_lookup(&self, lookup: [u8; 32]) -> Result<ThreadRecord, SaaddError> {
         let index = crate::core::receipt::lookup_index(&Key32::from_bytes(lookup));
-        self.thread(self.thread_for_index(&index)?)
+        let t = self.thread(self.thread_for_index(&index)?)?;
+        if !self.receipt_works(&t)? {
+            return Err(SaaddError::WrongReceipt);
+        }
+        Ok(t)
     }
 
     /// A staff member who signs in with a device key, or `None` for an
@@ -208,7 +212,7 @@ impl Saadd {
             if !record.readers.contains(&id) {
                 return Err(SaaddError::NotFound);
             }
-        } else if record.reporter_key != caller.public {
+        } else if record.reporter_key != caller.public || !self.receipt_works(&record)? {
             return Err(SaaddError::NotFound);
         }
         let opened = self.current_wrap(&record, &caller.slot, &caller.public)?;

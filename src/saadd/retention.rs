@@ -99,6 +99,15 @@ impl Saadd {
         Ok(e.zone().day(self.clock.unix_seconds()))
     }
 
+    /// Whether the thread's receipt still opens it: not expired by the
+    /// sweeper, and its deadline day not yet come.
+    pub(super) fn receipt_works(&self, t: &ThreadRecord) -> Result<bool, SaaddError> {
+        if t.receipt_expired {
+            return Ok(false);
+        }
+        Ok(self.entity_day(t.entity)? < clock_of(t).receipt_deadline())
+    }
+
     /// The policy for new threads of this entity and kind.
     pub fn policy(&self, entity: Id, kind: Kind) -> Result<Policy, SaaddError> {
         match self
@@ -211,6 +220,17 @@ impl Saadd {
             .validate()
             .map_err(|_| SaaddError::Invalid("policy"))?;
         let _w = self.writes.lock().await;
+        self.set_policy_locked(entity, kind, policy, existing)
+    }
+
+    /// [`Saadd::set_policy`], the caller holding the write lock.
+    fn set_policy_locked(
+        &self,
+        entity: Id,
+        kind: Kind,
+        policy: Policy,
+        existing: bool,
+    ) -> Result<PolicyChange, SaaddError> {
         let e = self.entity(entity)?;
         let day = e.zone().day(self.clock.unix_seconds());
         let mut b = Batch::new();
@@ -460,6 +480,20 @@ impl Saadd {
         let mut counts = SweepCounts::default();
         let now = self.clock.unix_seconds();
         let mut zones = std::collections::HashMap::new();
+        // Threads from before retention first: each gets a handle and its
+        // creation logged with its own day. One already past a deadline is
+        // deleted below and the auditor sees that deletion as late, which
+        // is the truth: it was kept longer than the policy now says.
+        for mut t in self.all_threads()? {
+            if t.audit.is_some() || t.deleting.is_some() {
+                continue;
+            }
+            let mut b = Batch::new();
+            self.audit_new_thread_late(&mut b, &mut t)?;
+            b.put(Table::Thread, t.id.0, Self::json(&t));
+            self.store.apply(b)?;
+            counts.adopted += 1;
+        }
         let mut due = Vec::new();
         let mut live = std::collections::HashSet::new();
         for mut t in self.all_threads()? {
@@ -478,13 +512,6 @@ impl Saadd {
                 }
             };
             let today = zone.day(now);
-            if t.audit.is_none() {
-                let mut b = Batch::new();
-                self.audit_new_thread_late(&mut b, &mut t)?;
-                b.put(Table::Thread, t.id.0, Self::json(&t));
-                self.store.apply(b)?;
-                counts.adopted += 1;
-            }
             let (rule, deadline) = thread_deadline(&t);
             if today >= deadline {
                 match rule {

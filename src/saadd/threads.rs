@@ -425,6 +425,11 @@ impl Saadd {
         };
         let mut record = record;
         let mut b = Batch::new();
+        // From here to the commit under the write lock: the policy read
+        // now is the one in force when the thread lands (a concurrent
+        // `set_policy` waits), and the sweeper never sees the key without
+        // its thread.
+        let _w = self.writes.lock().await;
         self.audit_new_thread(&mut b, &mut record, today)?;
         self.put_wrap(
             &mut b,
@@ -470,9 +475,6 @@ impl Saadd {
             Vec::new(),
         );
         b.put(Table::ReceiptIndex, index, thread.0.to_vec());
-        // The key and the records land under the write lock, so the
-        // sweeper never sees this key without its thread.
-        let _w = self.writes.lock().await;
         self.store_key(thread, &sk)?;
         self.commit(b, &record)?;
         Ok(Submitted {
@@ -547,6 +549,12 @@ impl Saadd {
         secret: &RecipientSecret,
     ) -> Result<(ThreadRecord, EpochKeys), SaaddError> {
         let record = self.thread(thread)?;
+        // The receipt stops working on its deadline day (retention's
+        // `receipt` rule), for every reporter path, before the sweeper
+        // removes its index entry.
+        if slot == Slot::Reporter && !self.receipt_works(&record)? {
+            return Err(SaaddError::NotFound);
+        }
         let opened = self.current_wrap(&record, &slot, &secret.public())?;
         let tk = envelope::unwrap_thread_key(&opened, thread, &slot, secret)
             .map_err(|_| SaaddError::NotFound)?;
