@@ -1825,12 +1825,20 @@ impl Audit {
         };
         t.deleted_at = Some(index);
         let created = t.created_at;
-        // The clock that explains the deletion best.
+        // The clock that explains the deletion best: fewest violations,
+        // and on a tie the one that agrees with the stated deadline (so a
+        // late deletion under the policy the server did apply is judged
+        // late, not excused as a mismatch under another).
         let verdict = t
             .clocks_on(day)
             .iter()
             .map(|c| judge_deletion(c, (index, day), (entity, thread, created), rule, stated))
-            .min_by_key(|(found, _)| found.len());
+            .min_by_key(|(found, _)| {
+                let mismatch = found
+                    .iter()
+                    .any(|v| matches!(v, Violation::DeadlineMismatch { .. }));
+                (found.len(), mismatch)
+            });
         self.report.deleted_by_rule.count(rule);
         let Some((found, late)) = verdict else {
             return;
