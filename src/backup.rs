@@ -583,11 +583,17 @@ pub async fn finish_restore(
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let export: crate::audit::Export =
             serde_json::from_str(&text).map_err(|_| "the log export does not parse".to_string())?;
-        let newer = services
+        let mut newer = services
             .audit
             .import_after(&export, info.log_size, &root)
             .map_err(|e| e.to_string())?;
         info.imported = newer.len() as u64;
+        let pending = services
+            .audit
+            .import_pending(&export)
+            .map_err(|e| e.to_string())?;
+        info.imported += pending.len() as u64;
+        newer.extend(pending);
         let r = services
             .saadd
             .apply_logged(&newer)

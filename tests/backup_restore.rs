@@ -155,7 +155,15 @@ async fn backups_restore_reapply_the_log_and_expire() {
     server.saadd.remove_staff(f.coord_b.id).await.unwrap();
     clock.advance_days(1);
     server.services.retention_pass().await.unwrap();
+    // Withdrawn on the export's own day: its deletion is still pending
+    // when the export is made, and must not be undone by the restore.
+    server
+        .saadd
+        .withdraw(pending_at_backup.thread, &pending_at_backup.secret)
+        .await
+        .unwrap();
     let export = server.services.audit.export().unwrap();
+    assert!(!export.pending.is_empty());
     let export_file = work.path().join("log.json");
     std::fs::write(&export_file, serde_json::to_vec(&export).unwrap()).unwrap();
     let cp_before = server.services.audit.checkpoint().unwrap();
@@ -171,14 +179,14 @@ async fn backups_restore_reapply_the_log_and_expire() {
     let done = buzon::backup::finish_restore(&restored, loaded, root, Some(&export_file))
         .await
         .unwrap();
-    assert_eq!((done.deleted, done.lost), (1, 1), "{done:?}");
+    assert_eq!((done.deleted, done.lost), (2, 1), "{done:?}");
     assert_eq!((done.policies, done.staff_removed), (1, 1), "{done:?}");
     assert_eq!(
         restored.saadd.policy(f.entity, Kind::Claim).unwrap(),
         shorter
     );
     assert!(!restored.saadd.staff(f.coord_b.id).unwrap().active);
-    assert!(restored.saadd.thread(pending_at_backup.thread).is_ok());
+    assert!(restored.saadd.thread(pending_at_backup.thread).is_err());
     assert!(restored.saadd.thread(kept.thread).is_ok());
     // The big attachment comes back whole.
     let view = restored

@@ -33,6 +33,11 @@ pub struct Export {
     pub checkpoint: String,
     /// Every entry, standard base64 of the leaf bytes.
     pub entries: Vec<String>,
+    /// Entries still waiting for their day to end when the export was
+    /// made (not in the log yet): a restore applies and re-queues them,
+    /// so a withdrawal made on the export's day is not undone.
+    #[serde(default)]
+    pub pending: Vec<String>,
 }
 
 /// Entries fetched per request at most.
@@ -268,10 +273,17 @@ impl AuditLog {
             .iter()
             .map(|e| base64::engine::general_purpose::STANDARD.encode(e))
             .collect();
+        let mut pending = Vec::new();
+        for (_, value) in self.store.scan(Table::AuditPending, &[], usize::MAX)? {
+            if let Some(bytes) = value.get(4..) {
+                pending.push(base64::engine::general_purpose::STANDARD.encode(bytes));
+            }
+        }
         Ok(Export {
             v: 1,
             checkpoint,
             entries,
+            pending,
         })
     }
 
@@ -371,6 +383,41 @@ impl AuditLog {
             }
         }
         Ok(decoded)
+    }
+
+    /// Queues an export's pending entries in this (restored) log, unless
+    /// already pending here; returns them decoded.
+    pub fn import_pending(&self, export: &Export) -> Result<Vec<Entry>, AuditError> {
+        use base64::Engine;
+        let mut have = std::collections::HashSet::new();
+        for (_, value) in self.store.scan(Table::AuditPending, &[], usize::MAX)? {
+            if let Some(bytes) = value.get(4..) {
+                have.insert(bytes.to_vec());
+            }
+        }
+        let mut out = Vec::new();
+        let mut b = Batch::new();
+        for (i, e) in export.pending.iter().enumerate() {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(e)
+                .map_err(|_| AuditError::Export("a pending entry is not base64"))?;
+            let entry = Entry::decode(&bytes)
+                .map_err(|_| AuditError::Export("a pending entry does not decode"))?;
+            if !have.contains(&bytes) {
+                // Deletions last within their day, the rest in export order.
+                let rank = match entry.event {
+                    Event::Deleted { .. } => u32::MAX - 1,
+                    _ => rank_of(&entry.event, u32::try_from(i).unwrap_or(u32::MAX - 2)),
+                };
+                pending(&mut b, self.entropy.as_ref(), rank, &entry);
+            }
+            out.push(entry);
+        }
+        if !b.is_empty() {
+            self.store.apply(b)?;
+            self.store.flush()?;
+        }
+        Ok(out)
     }
 
     /// Records a restore in the log at once: the backup's log size, root
