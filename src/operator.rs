@@ -80,6 +80,9 @@ pub enum Command {
         receipt: u32,
         cap: u32,
         existing: bool,
+        /// Go ahead even if threads would be deleted at once.
+        #[serde(default)]
+        yes: bool,
     },
     /// One retention pass now (the server also runs one every hour).
     RetentionRun,
@@ -399,6 +402,7 @@ pub async fn run(services: &Services, cmd: Command) -> Result<String, String> {
             receipt,
             cap,
             existing,
+            yes,
         } => {
             let e = entity_named(saadd, &entity)?;
             let kind = Kind::from_key(&kind)
@@ -410,6 +414,15 @@ pub async fn run(services: &Services, cmd: Command) -> Result<String, String> {
                 cap,
             };
             policy.validate().map_err(|e| format!("{e}"))?;
+            if existing && !yes {
+                let n = saadd.would_delete(e.id, kind, policy).map_err(err)?;
+                if n > 0 {
+                    return Err(format!(
+                        "with this policy {n} existing thread(s) of {} would be past their deadline today and deleted at once, irreversibly; nothing was changed. Repeat with --yes to go ahead.",
+                        e.slug
+                    ));
+                }
+            }
             let change = saadd
                 .set_policy(e.id, kind, policy, existing)
                 .await
@@ -463,12 +476,9 @@ pub async fn run(services: &Services, cmd: Command) -> Result<String, String> {
             ))
         }
         Command::AuditKey => {
-            let key = services.audit.verifier_key().map_err(|e| e.to_string())?;
-            let size = services.audit.size().map_err(|e| e.to_string())?;
-            let pending = services.audit.pending_count().map_err(|e| e.to_string())?;
-            Ok(format!(
-                "{key}\n(the log has {size} entries; {pending} wait for their day to end)"
-            ))
+            // Only the key, so that `--key "$(buzon audit key)"` works;
+            // `buzon audit scan` tells the log's size.
+            services.audit.verifier_key().map_err(|e| e.to_string())
         }
         Command::AuditAccessAdd { label } => {
             let label = label.trim();

@@ -31,7 +31,8 @@ pub enum AuditCmd {
         /// Where to keep the last verified checkpoint between runs.
         #[arg(long)]
         state: PathBuf,
-        /// File holding your auditor access token (or set BUZON_AUDIT_ACCESS).
+        /// File holding your auditor access token (required, unless
+        /// BUZON_AUDIT_ACCESS holds it).
         #[arg(long)]
         access_file: Option<PathBuf>,
         /// Proxy, e.g. socks5h://127.0.0.1:9050 for Tor.
@@ -53,6 +54,7 @@ pub enum AuditCmd {
     /// apart from the data: a restore from an older backup re-applies
     /// what it records after the backup.
     Export {
+        /// The file to write (must not exist).
         #[arg(long)]
         out: PathBuf,
     },
@@ -69,7 +71,10 @@ pub enum AccessCmd {
     /// List tokens (labels and handles, never the tokens).
     List,
     /// Revoke a token by the handle `list` shows.
-    Revoke { handle: String },
+    Revoke {
+        /// The 8 hex digits `buzon audit access list` shows for the token.
+        handle: String,
+    },
 }
 
 impl AuditCmd {
@@ -136,8 +141,8 @@ pub async fn verify(cmd: AuditCmd) -> Result<(), String> {
             .to_string()
         })?,
     };
-    let now = match date {
-        Some(d) => end_of(&d).ok_or_else(|| {
+    let now = match &date {
+        Some(d) => end_of(d).ok_or_else(|| {
             t(
                 lang,
                 "--date espera AAAA-MM-DD",
@@ -154,7 +159,8 @@ pub async fn verify(cmd: AuditCmd) -> Result<(), String> {
         .find(|w| w.starts_with("audit_"))
         .unwrap_or(access.trim());
     api.set_bearer(zeroize::Zeroizing::new(token.to_string()));
-    let v = crate::client::audit::verify(&api, &key, &state, now)
+    // A run as of another date reads the state but never changes it.
+    let v = crate::client::audit::verify_with(&api, &key, &state, now, date.is_none())
         .await
         .map_err(|e| e.message(lang))?;
     // Entity names from the public entity document, when it is there.
@@ -288,7 +294,15 @@ pub fn render(v: &Verified, lang: Lang, names: &HashMap<[u8; 16], String>) -> St
             out.push(format!("  - {}", violation(lang, viol, &ent)));
         }
     }
-    if !v.saved {
+    out.push(
+        t(
+            lang,
+            "Las entradas de un día aparecen al día siguiente, cuando ese día terminó en la zona horaria de la institución: el primer día el registro puede estar vacío.",
+            "A day's entries appear the next day, once that day has ended in the entity's time zone: on the first day the log may be empty.",
+        )
+        .to_string(),
+    );
+    if !v.saved && !v.integrity.is_empty() {
         out.push(
             t(
                 lang,

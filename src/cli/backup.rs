@@ -101,7 +101,8 @@ pub async fn restore(
         Err(super::serve::OpenError::Locked) => return Err("the data directory is in use".into()),
         Err(super::serve::OpenError::Other(e)) => return Err(clean(e)),
     };
-    let info = match crate::backup::finish_restore(&services, info, root, args.log.as_deref()).await {
+    let info = match crate::backup::finish_restore(&services, info, root, args.log.as_deref()).await
+    {
         Ok(i) => i,
         Err(e) => {
             drop(services);

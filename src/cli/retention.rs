@@ -14,7 +14,8 @@ pub enum RetentionCmd {
         entity: String,
     },
     /// Set the policy for one kind of thread. Days are calendar days in the
-    /// entity's time zone. The audit log records the change.
+    /// entity's time zone; each limit is 1 to 3650 days and none longer
+    /// than --cap. The audit log records the change.
     Set {
         /// The entity's slug.
         #[arg(long)]
@@ -35,10 +36,17 @@ pub enum RetentionCmd {
         /// happens (the limit an auditor checks from the creation day alone).
         #[arg(long)]
         cap: u32,
-        /// Apply to the entity's existing threads too, from today. Only a
-        /// policy with no longer limit may: reporters were shown the old one.
+        /// Apply to the entity's existing threads too. Their limits then
+        /// count from their own days (creation, closing, last message), but
+        /// no deadline falls before today. Only a policy with no longer
+        /// limit may: reporters were shown the old one.
         #[arg(long)]
         existing: bool,
+        /// With --existing: go ahead even if threads would be past their new
+        /// deadline today and deleted at once (without it, nothing changes
+        /// and you are told how many).
+        #[arg(long)]
+        yes: bool,
     },
     /// Run one retention pass now: delete what is due, append the audit
     /// log's batch of days that have ended. The server does this hourly.
@@ -57,6 +65,7 @@ impl RetentionCmd {
                 receipt,
                 cap,
                 existing,
+                yes,
             } => Command::RetentionSet {
                 entity,
                 kind,
@@ -65,6 +74,7 @@ impl RetentionCmd {
                 receipt,
                 cap,
                 existing,
+                yes,
             },
             RetentionCmd::Run => Command::RetentionRun,
         }

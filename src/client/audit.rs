@@ -105,6 +105,18 @@ pub async fn verify(
     state_path: &Path,
     now_unix: u64,
 ) -> Result<Verified, ClientError> {
+    verify_with(api, vkey, state_path, now_unix, true).await
+}
+
+/// [`verify`]; `save` false reads the state but never writes it (a run
+/// as of another date must not change the evidence).
+pub async fn verify_with(
+    api: &Api,
+    vkey: &str,
+    state_path: &Path,
+    now_unix: u64,
+    save: bool,
+) -> Result<Verified, ClientError> {
     let verifier = NoteVerifier::parse(vkey.trim()).map_err(|_| ClientError::BadLogKey)?;
     let note = String::from_utf8(api.get_bytes("/api/v1/audit/checkpoint").await?)
         .map_err(|_| ClientError::BadAnswer("checkpoint"))?;
@@ -123,7 +135,11 @@ pub async fn verify(
     // 1. The log only grew since the last saved checkpoint.
     let mut previous = None;
     let mut last_run = None;
-    if let Ok(saved) = std::fs::read_to_string(state_path) {
+    // An empty file is a first run (an auditor who made it with `touch`).
+    if let Some(saved) = std::fs::read_to_string(state_path)
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+    {
         let state = serde_json::from_str::<AuditState>(&saved).ok();
         last_run = state.as_ref().and_then(|s| s.run_day);
         match state
@@ -270,7 +286,7 @@ pub async fn verify(
         )
     });
     let mut saved = false;
-    if sound {
+    if sound && save {
         let state = AuditState {
             v: 1,
             checkpoint: note,

@@ -223,6 +223,29 @@ impl Saadd {
         self.set_policy_locked(entity, kind, policy, existing)
     }
 
+    /// How many threads a policy applied to existing threads would put past
+    /// their deadline today (deleted by the pass that follows the change).
+    pub fn would_delete(
+        &self,
+        entity: Id,
+        kind: Kind,
+        policy: Policy,
+    ) -> Result<usize, SaaddError> {
+        let day = self.entity_day(entity)?;
+        let mut n = 0;
+        for t in self.entity_threads(entity)? {
+            if t.kind != kind || t.deleting.is_some() {
+                continue;
+            }
+            let mut clock = clock_of(&t);
+            clock.apply_change(policy, day);
+            if day >= clock.deadline().1 {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     /// [`Saadd::set_policy`], the caller holding the write lock.
     fn set_policy_locked(
         &self,
