@@ -34,15 +34,8 @@ pub async fn restore(
     config: Option<&std::path::Path>,
     args: RestoreArgs,
 ) -> Result<(), String> {
-    let config = match config {
-        Some(p) => crate::config::Config::load(p)?,
-        None => crate::config::Config::default(),
-    };
-    let data = config
-        .data
-        .as_deref()
-        .filter(|_| data.as_os_str() == "buzon-data")
-        .unwrap_or(data);
+    let (config, data) = super::configured(data, config)?;
+    let data = data.as_path();
     let mut settings = config.backup_settings(data)?;
     if let Some(dir) = &args.backup_keys {
         settings.keys_dir = dir.clone();

@@ -153,6 +153,24 @@ fn say(text: &str) {
     let _ = writeln!(std::io::stdout(), "{text}");
 }
 
+/// The configuration file (or the defaults), and the data directory: the
+/// file's `data` unless `--data` was given.
+fn configured(
+    data: &std::path::Path,
+    config: Option<&std::path::Path>,
+) -> Result<(crate::config::Config, PathBuf), String> {
+    let config = match config {
+        Some(p) => crate::config::Config::load(p)?,
+        None => crate::config::Config::default(),
+    };
+    let data = config
+        .data
+        .clone()
+        .filter(|_| data.as_os_str() == "buzon-data")
+        .unwrap_or_else(|| data.to_path_buf());
+    Ok((config, data))
+}
+
 /// Runs an operator command on the data directory directly, or through the
 /// running server's admin socket when the server holds the directory.
 async fn operator(
@@ -160,15 +178,8 @@ async fn operator(
     config: Option<&std::path::Path>,
     cmd: Command,
 ) -> Result<(), String> {
-    let config = match config {
-        Some(p) => crate::config::Config::load(p)?,
-        None => crate::config::Config::default(),
-    };
-    let data = config
-        .data
-        .as_deref()
-        .filter(|_| data.as_os_str() == "buzon-data")
-        .unwrap_or(data);
+    let (config, data) = configured(data, config)?;
+    let data = data.as_path();
     match serve::open_service(data, &config) {
         Ok(services) => {
             let text = crate::operator::run(&services, cmd).await?;
