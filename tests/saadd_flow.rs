@@ -246,6 +246,9 @@ async fn every_corpus_message_goes_round_trip() {
                     "{source} #{n}: reporter reads both sides"
                 );
                 assert!(t.body.contains("Asesoría Uno"));
+                // The retention dates, as the policy gives them.
+                assert!(t.body.contains("Fecha prevista de borrado"));
+                assert!(t.body.contains("Tu recibo deja de funcionar el"));
             }
             accepted.push(Accepted {
                 thread,

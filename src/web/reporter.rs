@@ -829,6 +829,8 @@ fn thread_page(
             dt { (st.t(ctx, "thread-kind")) } dd { (st.t(ctx, kind_key(r.kind))) }
             dt { (st.t(ctx, "thread-status")) } dd { (st.t(ctx, &status_key(r.status))) }
             dt { (st.t(ctx, "thread-created")) } dd { (super::date(st, ctx, r.created)) }
+            dt { (st.t(ctx, "thread-deleted-by")) } dd { (super::date(st, ctx, crate::saadd::retention::thread_deadline(r).1)) }
+            dt { (st.t(ctx, "thread-receipt-until")) } dd { (super::date(st, ctx, crate::saadd::retention::clock_of(r).receipt_deadline())) }
         }
         @if r.device_only {
             div.notice role="note" data-notice="device_only" { p { (st.t(ctx, "thread-device-only")) } }

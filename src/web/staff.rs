@@ -337,6 +337,7 @@ fn thread_page(
             dt { (st.t(ctx, "thread-status")) } dd { (status_name(st, ctx, r.status)) }
             dt { (st.t(ctx, "thread-received-on")) } dd { (super::date(st, ctx, r.created)) }
             dt { (st.t(ctx, "thread-activity")) } dd { (super::date(st, ctx, r.activity)) }
+            dt { (st.t(ctx, "thread-deleted-by")) } dd { (super::date(st, ctx, crate::saadd::retention::thread_deadline(r).1)) }
         }
         section {
             h2 { (st.t(ctx, "thread-readers")) }
