@@ -471,9 +471,7 @@ impl Saadd {
         }
         let slot = Slot::Staff(staff);
         let mut b = Batch::new();
-        for (_, v) in self.store.scan(Table::Thread, &[], 10_000_000)? {
-            let t: super::ThreadRecord =
-                serde_json::from_slice(&v).map_err(|_| SaaddError::Corrupt("thread"))?;
+        for t in self.all_threads()? {
             if !t.readers.contains(&staff) {
                 continue;
             }
@@ -513,9 +511,7 @@ impl Saadd {
         b: &mut Batch,
         forget: bool,
     ) -> Result<(), SaaddError> {
-        for (_, v) in self.store.scan(Table::Thread, &[], 10_000_000)? {
-            let mut t: super::ThreadRecord =
-                serde_json::from_slice(&v).map_err(|_| SaaddError::Corrupt("thread"))?;
+        for mut t in self.all_threads()? {
             let reader = t.readers.contains(&staff);
             let listed = t.shown.contains(&staff) || t.advisors.contains(&staff);
             if !(reader || forget && listed) {

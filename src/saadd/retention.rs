@@ -326,10 +326,10 @@ impl Saadd {
         Ok(out)
     }
 
-    /// Every thread, deleting ones included.
-    fn all_threads(&self) -> Result<Vec<ThreadRecord>, SaaddError> {
+    /// Every thread, deleting ones included (at most ten million).
+    pub(super) fn all_threads(&self) -> Result<Vec<ThreadRecord>, SaaddError> {
         let mut out = Vec::new();
-        for (_, v) in self.store.scan(Table::Thread, &[], SCAN_LIMIT)? {
+        for (_, v) in self.store.scan(Table::Thread, &[], 10_000_000)? {
             out.push(serde_json::from_slice(&v).map_err(|_| SaaddError::Corrupt("thread"))?);
         }
         Ok(out)
